@@ -87,6 +87,9 @@ class WebhookChange:
     customer_email: str | None = None
     customer_id: str | None = None
     fulfillment: StoreFulfillment | None = None  # for fulfillment-only topics
+    # Orders a privacy request names explicitly (Shopify's `orders_to_redact` / `orders_requested`); the
+    # customer's email and id alone can miss guest orders placed under another address.
+    order_external_ids: tuple[str, ...] = ()
 
 
 @runtime_checkable

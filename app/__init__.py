@@ -1,0 +1,36 @@
+"""Flask application factory: `create_app(config=None)`; nothing happens at import time."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, load_config
+from app.crypto import Vault
+from app.db import Database
+from app.runtime import Runtime
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = load_config(overrides=config)
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_path=settings["INSTANCE_DIR"])
+    app.config.update(settings)
+    logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    database = Database(settings["DATABASE_URL"], engine_options=settings.get("ENGINE_OPTIONS"))
+    runtime = Runtime(db=database, vault=Vault(settings["ENCRYPTION_KEY"]), config=app.config)
+    if settings.get("CLOCK"):
+        runtime.clock = settings["CLOCK"]
+    app.extensions["runtime"] = runtime
+
+    from app.web import register_blueprints
+    from app.cli import register_commands
+
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def get_runtime(app: Flask) -> Runtime:
+    return app.extensions["runtime"]

@@ -1,0 +1,87 @@
+"""The background steps as one declarative table; the scheduler and `flask tick` both run them from here."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from app.runtime import Runtime
+from app.services.delivery import deliver_due
+from app.services.inbox import process_inbox
+from app.services.poller import poll_due
+
+log = logging.getLogger(__name__)
+MAX_PASSES = 20  # a tick drains due work in batches, but yields before the next tick would start
+
+
+def _drain(step: Callable[[], dict[str, int]], busy_key: str, batch: int) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for _ in range(MAX_PASSES):
+        counts = step()
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        if counts.get(busy_key, 0) + counts.get("retry", 0) + counts.get("failed", 0) < batch:
+            break
+    return totals
+
+
+def _adapter_for(runtime: Runtime):
+    return lambda store, source: runtime.store_adapter(store, platform=source)
+
+
+def inbox_tick(runtime: Runtime) -> dict[str, int]:
+    batch = runtime.config["BATCH_SIZE"]
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:
+            return process_inbox(session, adapter_for=_adapter_for(runtime), now=runtime.clock(),
+                                 ctx=runtime.tracking_context, limit=batch, lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+    return _drain(step, "done", batch)
+
+
+def poll_tick(runtime: Runtime) -> dict[str, int]:
+    batch = runtime.config["BATCH_SIZE"]
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:
+            return poll_due(session, carrier_for=lambda code, account: runtime.carrier(code, account=account),
+                            now=runtime.clock(), ctx=runtime.tracking_context, limit=batch,
+                            concurrency=runtime.config["POLL_CONCURRENCY"], lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+    return _drain(step, "polled", batch)
+
+
+def outbox_tick(runtime: Runtime) -> dict[str, int]:
+    batch = runtime.config["BATCH_SIZE"] * 5
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:
+            return deliver_due(session, esp_for=runtime.esp, now=runtime.clock(), limit=batch,
+                               lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+    return _drain(step, "sent", batch)
+
+
+def sandbox_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.sandbox import live_tick
+
+    with runtime.db.session() as session:
+        return live_tick(session, now=runtime.clock(), orders=max(1, runtime.config["SANDBOX_LIVE_ORDERS_PER_MINUTE"] // 2))
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[Runtime], dict[str, int]]
+    interval_setting: str | None  # config key holding the interval in seconds
+    interval_default: float = 30.0
+    enabled_setting: str | None = None  # config key that must be true for the job to be scheduled
+
+
+JOBS: tuple[Job, ...] = (
+    Job("inbox", inbox_tick, "TICK_INBOX_SECONDS"),
+    Job("poll", poll_tick, "TICK_POLL_SECONDS"),
+    Job("outbox", outbox_tick, "TICK_OUTBOX_SECONDS"),
+    Job("sandbox", sandbox_tick, None, 30.0, enabled_setting="SANDBOX_LIVE"),
+)
+STEPS: dict[str, Job] = {job.name: job for job in JOBS}
+ONE_PASS_ORDER = ("inbox", "poll", "outbox")  # `tick all`: what arrived, then what moved, then what to announce

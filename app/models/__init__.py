@@ -1,0 +1,10 @@
+"""The data model; import from here so Alembic and services see every table."""
+from __future__ import annotations
+
+from app.models.store import CarrierAccount, EspConnection, Store
+from app.models.order import Order
+from app.models.shipment import Shipment, TrackingEventRecord
+from app.models.inbox import InboxItem
+from app.models.outbox import OutboxItem
+
+__all__ = ["CarrierAccount", "EspConnection", "InboxItem", "Order", "OutboxItem", "Shipment", "Store", "TrackingEventRecord"]

@@ -1,0 +1,119 @@
+"""The inbox: store a webhook delivery first (deduplicated), then process stored deliveries in claimed batches."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.models import InboxItem, Order, Shipment, Store
+from app.models.inbox import InboxState
+from app.models.store import StoreStatus
+from app.services.claims import backoff, claim_due
+from app.services.orders import sync_order
+from app.services.tracking import TrackingContext
+from integrations.stores.base import StorePlatform, WebhookChange
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def store_delivery(session: Session, *, source: str, topic: str, dedupe_key: str, body: bytes,
+                   headers: dict[str, str] | None = None, store_id: int | None = None, now: datetime) -> bool:
+    """Keep a delivery for later processing; False when the same delivery was stored before (a duplicate)."""
+    if session.scalar(select(InboxItem.id).where(InboxItem.source == source, InboxItem.dedupe_key == dedupe_key)):
+        return False
+    item = InboxItem(source=source, topic=topic, dedupe_key=dedupe_key, body=body, headers=headers or {},
+                     store_id=store_id, received_at=now, next_attempt_at=now)
+    try:
+        with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        return False
+    return True
+
+
+def stop_store(session: Session, store: Store) -> None:
+    """Uninstalled: no more polling or sending for this store, and its tokens are gone."""
+    store.status = StoreStatus.UNINSTALLED
+    store.credentials_encrypted = None
+    session.execute(update(Shipment).where(Shipment.store_id == store.id).values(next_poll_at=None))
+
+
+def apply_change(session: Session, *, store: Store, change: WebhookChange, now: datetime, ctx: TrackingContext) -> None:
+    if change.kind == WebhookChange.KIND_ORDER_UPSERT and change.order is not None:
+        sync_order(session, store=store, data=change.order, now=now, ctx=ctx)
+    elif change.kind == WebhookChange.KIND_ORDER_DELETED:
+        session.execute(delete(Order).where(Order.store_id == store.id, Order.external_id == change.order_external_id))
+    elif change.kind == WebhookChange.KIND_UNINSTALLED:
+        stop_store(session, store)
+    elif change.kind in HANDLERS:
+        HANDLERS[change.kind](session, store=store, change=change, now=now)
+
+
+# Platform-specific kinds (privacy requests and the like) register their handlers here.
+HANDLERS: dict[str, Callable[..., None]] = {}
+
+
+def process_inbox(session: Session, *, adapter_for: Callable[[Store | None, str], StorePlatform], now: datetime,
+                  ctx: TrackingContext, limit: int = 100, lease: timedelta = timedelta(minutes=5)) -> dict[str, int]:
+    """One pass: claim due deliveries, apply each in its own transaction; returns counts by outcome."""
+    claimed = claim_due(session, model=InboxItem, due_column=InboxItem.next_attempt_at, now=now, limit=limit,
+                        lease=lease, where=[InboxItem.state == InboxState.PENDING])
+    counts = {"done": 0, "failed": 0, "retry": 0}
+    for item in claimed:
+        outcome = _process_one(session, item_id=item.id, adapter_for=adapter_for, now=now, ctx=ctx)
+        counts[outcome] += 1
+    return counts
+
+
+def _process_one(session: Session, *, item_id: int, adapter_for: Callable[[Store | None, str], StorePlatform],
+                 now: datetime, ctx: TrackingContext) -> str:
+    item = session.get(InboxItem, item_id)
+    assert item is not None
+    store = session.get(Store, item.store_id) if item.store_id else None
+    try:
+        if store is None or store.status == StoreStatus.UNINSTALLED and item.topic != "shop/redact":
+            outcome, error = InboxState.DONE, "store unknown or uninstalled: nothing to do"
+        else:
+            change = adapter_for(store, item.source).parse_webhook(topic=item.topic, body=item.body)
+            apply_change(session, store=store, change=change, now=now, ctx=ctx)
+            outcome, error = InboxState.DONE, None
+        session.flush()
+    except ValueError as exc:  # malformed: retrying cannot help; keep it for inspection
+        session.rollback()
+        item = session.get(InboxItem, item_id)
+        assert item is not None
+        outcome, error = InboxState.FAILED, str(exc)[:1000]
+    except Exception as exc:  # a bug or a database hiccup: try again later, never lose the delivery
+        session.rollback()
+        log.exception("inbox item %s (%s) failed", item_id, item.topic if item else "?")
+        item = session.get(InboxItem, item_id)
+        assert item is not None
+        item.attempts += 1
+        item.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        if item.attempts >= MAX_ATTEMPTS:
+            item.state = InboxState.FAILED
+        else:
+            item.next_attempt_at = now + backoff(item.attempts)
+        session.commit()
+        return "failed" if item.state == InboxState.FAILED else "retry"
+    item.attempts += 1
+    item.state = outcome
+    item.last_error = error
+    item.processed_at = now
+    session.commit()
+    return "done" if outcome == InboxState.DONE else "failed"
+
+
+def store_delivery_kwargs(headers: Any) -> dict[str, str]:
+    """Headers worth keeping with a delivery (never authorization material)."""
+    keep = {}
+    for name, value in dict(headers).items():
+        lower = name.lower()
+        if lower.startswith(("x-shopify-", "x-wc-", "content-type", "user-agent")) and "hmac" not in lower and "signature" not in lower:
+            keep[name] = value
+    return keep

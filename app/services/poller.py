@@ -1,0 +1,101 @@
+"""The carrier poller: claim due shipments, ask each carrier in batches (concurrently), apply every result on its own."""
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import CarrierAccount, Shipment, Store
+from app.services.cadence import next_poll_at
+from app.services.claims import claim_due
+from app.services.tracking import TrackingContext, apply_tracking_result
+from integrations.carriers.base import Carrier, TrackingError, TrackingErrorCode, TrackingResult, error_results
+
+log = logging.getLogger(__name__)
+
+CarrierFactory = Callable[[str, CarrierAccount | None], Carrier]
+
+
+@dataclass
+class PollBatch:
+    carrier: Carrier
+    shipments: list[Shipment]
+
+
+def _track(batch: PollBatch) -> list[TrackingResult]:
+    """Runs in a worker thread (no database here): any failure becomes per-number errors, never a lost batch."""
+    numbers = [s.tracking_number for s in batch.shipments]
+    try:
+        return batch.carrier.track(numbers=numbers)
+    except Exception as exc:  # an adapter bug must not take the other carriers' results down with it
+        log.exception("carrier %s failed for a batch of %d", batch.carrier.code, len(numbers))
+        return error_results(numbers, code=TrackingErrorCode.CARRIER_DOWN, message=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _batches(session: Session, shipments: Sequence[Shipment], carrier_for: CarrierFactory) -> list[PollBatch]:
+    groups: dict[tuple[int, str], list[Shipment]] = defaultdict(list)
+    for shipment in shipments:
+        groups[(shipment.store_id, shipment.carrier_code or "")].append(shipment)
+    accounts = {(a.store_id, a.carrier_code): a for a in session.scalars(
+        select(CarrierAccount).where(CarrierAccount.store_id.in_({k[0] for k in groups})))}
+    batches = []
+    for (store_id, code), members in groups.items():
+        carrier = carrier_for(code, accounts.get((store_id, code)))
+        size = max(int(getattr(carrier, "batch_size", 1)), 1)
+        batches.extend(PollBatch(carrier, members[i:i + size]) for i in range(0, len(members), size))
+    return batches
+
+
+def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ctx: TrackingContext, limit: int = 100,
+             concurrency: int = 8, lease: timedelta = timedelta(minutes=5), rng: random.Random | None = None) -> dict[str, int]:
+    """One pass of the poller; returns counts (polled, errors, triggers)."""
+    rng = rng or random.Random()
+    claimed = claim_due(session, model=Shipment, due_column=Shipment.next_poll_at, now=now, limit=limit, lease=lease)
+    if not claimed:
+        return {"polled": 0, "errors": 0, "triggers": 0}
+    ids = [s.id for s in claimed]
+    shipments = list(session.scalars(select(Shipment).where(Shipment.id.in_(ids))
+                                     .options(selectinload(Shipment.order))))
+    batches = _batches(session, shipments, carrier_for)
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(batches)))) as pool:
+        answers = list(pool.map(_track, batches))
+    stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_({s.store_id for s in shipments})))}
+    counts = {"polled": 0, "errors": 0, "triggers": 0}
+    for batch, results in zip(batches, answers):
+        by_number = {r.tracking_number: r for r in results}
+        for shipment in batch.shipments:
+            result = by_number.get(shipment.tracking_number) or TrackingResult(
+                tracking_number=shipment.tracking_number,
+                error=TrackingError(code=TrackingErrorCode.BAD_RESPONSE, message="carrier answered without this number"))
+            counts["polled"] += 1
+            counts["errors"] += result.error is not None
+            counts["triggers"] += _apply_one(session, store=stores[shipment.store_id], shipment=shipment, result=result,
+                                             carrier=batch.carrier, now=now, ctx=ctx, rng=rng)
+    session.commit()
+    return counts
+
+
+def _apply_one(session: Session, *, store: Store, shipment: Shipment, result: TrackingResult, carrier: Carrier,
+               now: datetime, ctx: TrackingContext, rng: random.Random) -> int:
+    """Apply one parcel's result in a savepoint, so one bad parcel never undoes the others."""
+    try:
+        with session.begin_nested():
+            written = apply_tracking_result(session, store=store, order=shipment.order, shipment=shipment, result=result,
+                                            now=now, ctx=ctx)
+            shipment.next_poll_at = next_poll_at(
+                status=shipment.status, shipped_at=shipment.shipped_at, now=now, error=result.error,
+                failures=shipment.poll_failures, scale=float(getattr(carrier, "cadence_scale", 1.0)), rng=rng)
+            if shipment.next_poll_at is None and not shipment.tracking_stopped_reason:
+                shipment.tracking_stopped_reason = "terminal" if shipment.status_enum.is_terminal else "gave_up"
+        return len(written)
+    except Exception:
+        log.exception("applying tracking result for shipment %s failed; it will be polled again", shipment.id)
+        shipment.next_poll_at = now + timedelta(minutes=15)
+        return 0

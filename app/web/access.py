@@ -1,0 +1,35 @@
+"""Which stores the current browser may see: the sandbox always, real stores only after signing in to them."""
+from __future__ import annotations
+
+from flask import abort, session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Store
+
+SESSION_KEY = "store_ids"
+
+
+def allowed_store_ids(db: Session) -> list[int]:
+    signed_in = [int(i) for i in session.get(SESSION_KEY, [])]
+    return list(db.scalars(select(Store.id).where(or_(Store.platform == "sandbox", Store.id.in_(signed_in))).order_by(Store.id)))
+
+
+def sign_in_to_store(store_id: int) -> None:
+    """Called by the install / sign-in flows once the merchant has proven they own the store."""
+    ids = set(session.get(SESSION_KEY, []))
+    ids.add(store_id)
+    session[SESSION_KEY] = sorted(ids)
+
+
+def require_store(db: Session, store_id: int | None) -> Store:
+    allowed = allowed_store_ids(db)
+    if not allowed:
+        abort(404)
+    chosen = store_id if store_id is not None else allowed[0]
+    if chosen not in allowed:
+        abort(404)  # another shop's data does not exist as far as this browser is concerned
+    store = db.get(Store, chosen)
+    if store is None:
+        abort(404)
+    return store

@@ -1,0 +1,104 @@
+"""The merchant dashboard: stores, shipments with their status, and the event log with delivery state."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.models import EspConnection, OutboxItem, Shipment, Store
+from app.models.outbox import OutboxState
+from app.services.catalog import CATALOG
+from app.services.outbox import replay
+from app.web import db_session, runtime
+from app.web.access import allowed_store_ids, require_store
+from app.web.csrf import check_csrf, csrf_token
+from integrations.status import ShipmentStatus
+
+bp = Blueprint("dashboard", __name__)
+PAGE_SIZE = 50
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict:
+    return {"csrf_token": csrf_token, "statuses": [s.value for s in ShipmentStatus]}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+@bp.get("/")
+def overview():
+    db = db_session()
+    store = require_store(db, request.args.get("store", type=int))
+    stores = list(db.scalars(select(Store).where(Store.id.in_(allowed_store_ids(db))).order_by(Store.id)))
+    by_status = dict(db.execute(select(Shipment.status, func.count()).where(Shipment.store_id == store.id)
+                                .group_by(Shipment.status)).all())
+    by_state = dict(db.execute(select(OutboxItem.state, func.count()).where(OutboxItem.store_id == store.id)
+                               .group_by(OutboxItem.state)).all())
+    by_trigger = dict(db.execute(select(OutboxItem.trigger, func.count()).where(OutboxItem.store_id == store.id)
+                                 .group_by(OutboxItem.trigger)).all())
+    esp = db.scalars(select(EspConnection).where(EspConnection.store_id == store.id).order_by(EspConnection.id.desc())).first()
+    return render_template("dashboard/overview.html", store=store, stores=stores, by_status=by_status, by_state=by_state,
+                           by_trigger=by_trigger, catalog=CATALOG, esp=esp)
+
+
+@bp.get("/shipments")
+def shipments():
+    db = db_session()
+    store = require_store(db, request.args.get("store", type=int))
+    query = select(Shipment).where(Shipment.store_id == store.id)
+    status = request.args.get("status") or None
+    search = (request.args.get("q") or "").strip()
+    if status:
+        query = query.where(Shipment.status == status)
+    if search:
+        query = query.where(Shipment.tracking_number.ilike(f"%{search}%"))
+    rows = list(db.scalars(query.options(selectinload(Shipment.order)).order_by(Shipment.id.desc())
+                           .limit(PAGE_SIZE + 1).offset((_page() - 1) * PAGE_SIZE)))
+    return render_template("dashboard/shipments.html", store=store, shipments=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
+                           page=_page(), status=status, q=search)
+
+
+@bp.get("/shipments/<int:shipment_id>")
+def shipment(shipment_id: int):
+    db = db_session()
+    item = db.get(Shipment, shipment_id)
+    if item is None:
+        abort(404)
+    store = require_store(db, item.store_id)
+    sent = list(db.scalars(select(OutboxItem).where(OutboxItem.shipment_id == item.id).order_by(OutboxItem.occurred_at)))
+    return render_template("dashboard/shipment.html", store=store, shipment=item, outbox=sent)
+
+
+@bp.get("/events")
+def events():
+    db = db_session()
+    store = require_store(db, request.args.get("store", type=int))
+    query = select(OutboxItem).where(OutboxItem.store_id == store.id)
+    state = request.args.get("state") or None
+    if state == "backfilled":
+        query = query.where(OutboxItem.backfill.is_(True))
+    elif state:
+        query = query.where(OutboxItem.state == state)
+    rows = list(db.scalars(query.order_by(OutboxItem.id.desc()).limit(PAGE_SIZE + 1).offset((_page() - 1) * PAGE_SIZE)))
+    return render_template("dashboard/events.html", store=store, events=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
+                           page=_page(), state=state, states=[OutboxState.PENDING, OutboxState.SENT, "backfilled",
+                                                              OutboxState.FAILED, OutboxState.SKIPPED])
+
+
+@bp.post("/events/<int:item_id>/replay")
+def replay_event(item_id: int):
+    check_csrf()
+    db = db_session()
+    item = db.get(OutboxItem, item_id)
+    if item is None:
+        abort(404)
+    require_store(db, item.store_id)
+    try:
+        replay(db, item_id=item_id, now=runtime().clock())
+        db.commit()
+        flash(f"Event {item_id} will be sent again with the next delivery run.")
+    except ValueError as exc:
+        flash(str(exc))
+    return redirect(url_for("dashboard.events", store=item.store_id))
