@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app.models import Store
@@ -64,6 +64,7 @@ def db_upgrade(revision: str) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 def worker() -> None:
     """Run the scheduler ticks until stopped (the Procfile's worker)."""
     from app.scheduler import build_scheduler
@@ -73,6 +74,7 @@ def worker() -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
@@ -91,6 +93,7 @@ def serve(host: str, port: int) -> None:
 
 
 @click.command("tick")
+@with_appcontext
 @click.argument("step", default="all", type=click.Choice(["inbox", "poll", "outbox", "all"]))
 def tick(step: str) -> None:
     """Run one pass of a step (or all), then exit."""

@@ -53,7 +53,7 @@ class Runtime:
         if self.gate_factory is not None:
             kwargs["gate"] = self.gate_factory(code, credentials)
         if code == "sandbox":
-            kwargs = {"step_seconds": self.config["SANDBOX_STEP_SECONDS"]}
+            kwargs = {"step_seconds": self.config["SANDBOX_STEP_SECONDS"], "clock": self.clock}
         return cls(**kwargs)
 
     def esp(self, connection: EspConnection | None) -> Esp:

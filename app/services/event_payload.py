@@ -4,30 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
-
 from app.models import Order, Shipment, Store
+from integrations.esp.phone import to_e164
 from integrations.status import ShipmentStatus
-
-
-def to_e164(phone: str | None, region: str | None) -> str | None:
-    """Klaviyo accepts only E.164; anything we cannot parse is left out rather than rejected as a whole event."""
-    if not phone:
-        return None
-    try:
-        parsed = phonenumbers.parse(phone, (region or "").upper() or None)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def profile_for(store: Store, order: Order) -> dict[str, Any]:
     customer = order.customer_id or (order.email or "").lower() or order.external_id
     return {
         "email": order.email,
-        "phone_number": to_e164(order.phone, order.shipping_country),
+        "phone_number": to_e164(order.phone, default_region=order.shipping_country),
         "external_id": f"{store.platform}:{store.domain}:{customer}",
         "first_name": order.first_name,
         "last_name": order.last_name,

@@ -81,8 +81,7 @@ def sync_order(session: Session, *, store: Store, data: StoreOrder, now: datetim
         if not number or (fulfillment.external_id, number) in existing:
             continue
         shipment = _new_shipment(store, order, fulfillment, now)
-        session.add(shipment)
-        order.shipments.append(shipment)
+        order.shipments.append(shipment)  # joins the session through the cascade (adding it first would list it twice)
         session.flush()
         record_fulfillment(session, store=store, order=order, shipment=shipment, now=now, ctx=ctx)
     return order

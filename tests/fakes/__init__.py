@@ -1,0 +1,1 @@
+"""Loopback fakes of remote services used by the tests."""
