@@ -109,12 +109,15 @@ def tick(step: str) -> None:
 
 @sandbox_cli.command("seed")
 @click.option("--orders", default=20, type=click.IntRange(0, 100000), show_default=True)
-def sandbox_seed(orders: int) -> None:
+@click.option("--if-empty", is_flag=True, help="Only seed when the sandbox store has no orders yet.")
+def sandbox_seed(orders: int, if_empty: bool) -> None:
     """Create (or extend) the sandbox store with N orders and parcels; prints its domain last."""
-    from app.services.sandbox import seed
+    from app.services.sandbox import has_orders, seed
 
     runtime = _runtime()
     with runtime.db.session() as session:
+        if if_empty and has_orders(session):
+            orders = 0
         store = seed(session, orders=orders, now=runtime.clock())
         domain = store.domain
     click.echo(f"{orders} sandbox orders queued for processing")

@@ -33,6 +33,11 @@ def _deliver(session: Session, store: Store, topic: str, order: dict, now: datet
                    body=body, headers={"X-Sandbox-Topic": topic}, store_id=store.id, now=now)
 
 
+def has_orders(session: Session) -> bool:
+    store = sandbox_store(session)
+    return session.scalar(select(InboxItem.id).where(InboxItem.store_id == store.id).limit(1)) is not None
+
+
 def _next_number(session: Session, store: Store) -> int:
     count = session.scalar(select(func.count(Order.id)).where(Order.store_id == store.id)) or 0
     return FIRST_ORDER_NUMBER + count
