@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:22:39.102906
+Create Date: 2026-11-23
 """
 from __future__ import annotations
 
@@ -208,7 +208,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tracking_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tracking_events_shipment_id'), ['shipment_id'], unique=False)
-
 
 
 def downgrade() -> None:

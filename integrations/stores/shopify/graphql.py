@@ -129,7 +129,7 @@ class ShopifyGraphQL:
 
     @staticmethod
     def _query_key(query: str) -> str:
-        return hashlib.sha1(query.encode("utf-8")).hexdigest()
+        return hashlib.sha1(query.encode("utf-8"), usedforsecurity=False).hexdigest()
 
     def _note_cost(self, query: str, cost: QueryCost | None) -> None:
         if cost is None:

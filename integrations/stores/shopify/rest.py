@@ -49,7 +49,7 @@ def fulfillment_parcels(data: Any) -> list[StoreFulfillment]:
     Shopify lets one fulfillment carry several tracking numbers (a multi-parcel shipment). The first keeps the
     fulfillment's own id; further ones get "<id>.<n>" so each parcel has a stable id of its own. Use
     `fulfillment_id_of()` to get the Shopify id back (for write-back). A fulfillment without a number still
-    yields one entry so the app can see it (and raise "Fulfillment Delayed" logic on it later).
+    yields one entry (tracking_number None): the order has shipped, the number may follow in an update.
     """
     ful = _mapping(data, "fulfillment")
     base_id = legacy_id(ful["id"])
