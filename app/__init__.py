@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     runtime = Runtime(db=database, vault=Vault(settings["ENCRYPTION_KEY"]), config=app.config)
     if settings.get("CLOCK"):
         runtime.clock = settings["CLOCK"]
+    runtime.gate_factory = carrier_gate_factory(runtime)
     app.extensions["runtime"] = runtime
 
     from app.web import register_blueprints
@@ -30,6 +31,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def carrier_gate_factory(runtime: Runtime):
+    """Each carrier credential set gets one quota, shared by every worker through the database."""
+    from app.services.carrier_quota import CarrierQuotaGate, limiter_scope
+    from integrations.carriers import CARRIERS
+
+    def build(code: str, credentials: dict | None) -> CarrierQuotaGate:
+        quota = CARRIERS[code].quota
+        return CarrierQuotaGate(db=runtime.db, scope=limiter_scope(f"carrier:{code}", credentials),
+                                per_second=quota.per_second, per_day=quota.per_day, clock=runtime.clock)
+    return build
 
 
 def get_runtime(app: Flask) -> Runtime:

@@ -6,5 +6,6 @@ from app.models.order import Order
 from app.models.shipment import Shipment, TrackingEventRecord
 from app.models.inbox import InboxItem
 from app.models.outbox import OutboxItem
+from app.models.ratelimit import RateLimitWindow
 
-__all__ = ["CarrierAccount", "EspConnection", "InboxItem", "Order", "OutboxItem", "Shipment", "Store", "TrackingEventRecord"]
+__all__ = ["CarrierAccount", "EspConnection", "InboxItem", "Order", "OutboxItem", "RateLimitWindow", "Shipment", "Store", "TrackingEventRecord"]

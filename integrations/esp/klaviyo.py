@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import urllib3
 from klaviyo_api import KlaviyoAPI
@@ -56,6 +56,10 @@ class RateLimit:
 CREATE_EVENT_LIMIT = RateLimit(burst_per_second=350, steady_per_minute=3500)  # POST /api/events
 BULK_CREATE_EVENTS_LIMIT = RateLimit(burst_per_second=10, steady_per_minute=150)  # POST /api/event-bulk-create-jobs
 GET_ACCOUNTS_LIMIT = RateLimit(burst_per_second=1, steady_per_minute=15)  # GET /api/accounts
+# Endpoint names passed to the gate, and the limit each one is held to.
+CREATE_EVENT = "create_event"
+BULK_CREATE_EVENTS = "bulk_create_events"
+ENDPOINT_LIMITS: dict[str, RateLimit] = {CREATE_EVENT: CREATE_EVENT_LIMIT, BULK_CREATE_EVENTS: BULK_CREATE_EVENTS_LIMIT}
 
 _BULK_ENTRY_POINTER = re.compile(r"^/data/attributes/events-bulk-create/data/(\d+)(?:/|$)")
 _PUBLIC_KEY = re.compile(r"^[A-Za-z0-9]{6}$")
@@ -92,11 +96,15 @@ class KlaviyoEsp:
         access_token: str | None = None,
         base_url: str = DEFAULT_BASE_URL,
         timeout: float = 10.0,
+        gate: Callable[[str], None] | None = None,
     ) -> None:
         self._client = _sdk_client(api_key=api_key, access_token=access_token, base_url=base_url)
         self._events_api = self._client.Events
         self._timeout = float(timeout)
         self._base_url = base_url
+        # Called with the endpoint name before every request; raises RetryableError(retry_after=...) when the
+        # account's shared rate limit is used up, so the events wait in the outbox instead of earning a 429.
+        self._gate = gate
 
     def __repr__(self) -> str:  # never show the credential
         return f"KlaviyoEsp(base_url={self._base_url!r})"
@@ -139,6 +147,10 @@ class KlaviyoEsp:
 
     # --- transport -----------------------------------------------------------------------------------------------
 
+    def _pass_gate(self, endpoint: str) -> None:
+        if self._gate is not None:
+            self._gate(endpoint)
+
     def _send_one(self, event: EspEvent, outcomes: dict[str, SendOutcome]) -> None:
         try:
             body = EventCreateQueryV2.model_validate(create_event_body(event))
@@ -146,7 +158,10 @@ class KlaviyoEsp:
             outcomes[event.unique_id] = _failed(event, f"invalid event: {exc}")
             return
         try:
+            self._pass_gate(CREATE_EVENT)
             self._events_api.create_event(body, _request_timeout=self._timeout)
+        except RetryableError as exc:
+            outcomes[event.unique_id] = _retry(event, str(exc), exc.retry_after)
         except ApiException as exc:
             outcome = _outcome_for_error(event, exc)
             log.warning("klaviyo create_event %s: HTTP %s %s", event.unique_id, exc.status, outcome.error)
@@ -180,7 +195,11 @@ class KlaviyoEsp:
             ),
         ))
         try:
+            self._pass_gate(BULK_CREATE_EVENTS)
             self._events_api.bulk_create_events(job, _request_timeout=self._timeout)
+        except RetryableError as exc:
+            for event in events:
+                outcomes[event.unique_id] = _retry(event, str(exc), exc.retry_after)
         except ApiException as exc:
             if exc.status in _SPLIT_STATUSES:
                 self._isolate_bad_events(events, entries, exc, outcomes)

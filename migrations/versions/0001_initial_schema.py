@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('rate_limit_windows',
+    sa.Column('key', sa.String(length=255), nullable=False),
+    sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_rate_limit_windows'))
+    )
     op.create_table('stores',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -248,3 +254,4 @@ def downgrade() -> None:
 
     op.drop_table('carrier_accounts')
     op.drop_table('stores')
+    op.drop_table('rate_limit_windows')

@@ -1,0 +1,145 @@
+"""The one HTTP seam to a WooCommerce site: the `woocommerce` API client with a timeout and error mapping."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+from urllib.parse import urlencode
+
+import requests
+from woocommerce import API
+
+from integrations.errors import PermanentError, RetryableError
+
+log = logging.getLogger(__name__)
+
+API_NAMESPACE = "wc/v3"
+USER_AGENT = "Parcelwise/1.0 (+woocommerce)"
+PER_PAGE = 100  # the REST API's maximum page size
+
+
+class WooCommerceError(PermanentError):
+    """A WooCommerce answer we cannot use; `code` is WooCommerce's error code (or one of ours)."""
+
+    def __init__(self, message: str, *, code: str, status: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int | None
+    total_pages: int | None
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    try:
+        return int(response.headers.get(name, ""))
+    except ValueError:
+        return None
+
+
+class WooClient:
+    """Consumer key/secret bound to one site. Over HTTPS the library sends Basic auth; over plain HTTP it signs
+    each request with OAuth 1.0a (what WooCommerce requires there), which is why HTTP is only for local use."""
+
+    def __init__(self, *, url: str, consumer_key: str, consumer_secret: str, timeout: float = 15.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._key = consumer_key
+        self._secret = consumer_secret
+        self._apis: dict[str, API] = {}
+
+    def __repr__(self) -> str:  # never show the keys
+        return f"WooClient(url={self.url!r})"
+
+    def _api(self, namespace: str) -> API:
+        if namespace not in self._apis:
+            self._apis[namespace] = API(url=self.url, consumer_key=self._key, consumer_secret=self._secret,
+                                        version=namespace, timeout=self.timeout, user_agent=USER_AGENT)
+        return self._apis[namespace]
+
+    def request(self, method: str, endpoint: str, *, params: Mapping[str, Any] | None = None, data: Any = None,
+                namespace: str = API_NAMESPACE) -> requests.Response:
+        """Send one request; raise RetryableError / WooCommerceError for anything but a 2xx answer."""
+        if params:
+            # In the endpoint, not `params=`: the library's OAuth signing (plain HTTP) reads the query from the URL.
+            endpoint = f"{endpoint}?{urlencode({k: _param(v) for k, v in params.items()})}"
+        api = self._api(namespace)
+        try:
+            if method == "GET":
+                response = api.get(endpoint)
+            elif method == "POST":
+                response = api.post(endpoint, data)
+            elif method == "PUT":
+                response = api.put(endpoint, data)
+            elif method == "DELETE":
+                response = api.delete(endpoint)
+            else:
+                raise ValueError(f"unsupported method {method}")
+        except requests.Timeout as exc:
+            raise RetryableError(f"WooCommerce {self.url}: timed out after {self.timeout:g}s") from exc
+        except requests.RequestException as exc:
+            raise RetryableError(f"WooCommerce {self.url}: {type(exc).__name__}") from exc
+        if response.status_code >= 400:
+            raise error_from_response(response, url=self.url)
+        return response
+
+    def get_json(self, endpoint: str, *, params: Mapping[str, Any] | None = None,
+                 namespace: str = API_NAMESPACE) -> Any:
+        return _json(self.request("GET", endpoint, params=params, namespace=namespace), url=self.url)
+
+    def post_json(self, endpoint: str, data: Any, *, namespace: str = API_NAMESPACE) -> Any:
+        return _json(self.request("POST", endpoint, data=data, namespace=namespace), url=self.url)
+
+    def put_json(self, endpoint: str, data: Any, *, namespace: str = API_NAMESPACE) -> Any:
+        return _json(self.request("PUT", endpoint, data=data, namespace=namespace), url=self.url)
+
+    def get_page(self, endpoint: str, *, params: Mapping[str, Any], page: int) -> Page:
+        response = self.request("GET", endpoint, params={**params, "page": page, "per_page": PER_PAGE})
+        items = _json(response, url=self.url)
+        if not isinstance(items, list):
+            raise WooCommerceError(f"WooCommerce {self.url}: {endpoint} did not answer a list", code="bad_response")
+        return Page(items=items, total=_int_header(response, "X-WP-Total"),
+                    total_pages=_int_header(response, "X-WP-TotalPages"))
+
+    def pages(self, endpoint: str, *, params: Mapping[str, Any]) -> Iterator[Page]:
+        """Every page in turn, as long as `X-WP-TotalPages` says there is more."""
+        page = 1
+        while True:
+            current = self.get_page(endpoint, params=params, page=page)
+            yield current
+            if not current.items or page >= (current.total_pages or 1):
+                return
+            page += 1
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json(response: requests.Response, *, url: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise WooCommerceError(f"WooCommerce {url}: the answer is not JSON", code="bad_response",
+                               status=response.status_code) from exc
+
+
+def error_from_response(response: requests.Response, *, url: str) -> Exception:
+    """WooCommerce answers errors as {code, message, data: {status}}; map them to our two failure kinds."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    code = str(body.get("code")) if isinstance(body, dict) and body.get("code") else f"http_{status}"
+    message = str(body.get("message")) if isinstance(body, dict) and body.get("message") else response.reason
+    if status == 429 or status >= 500:
+        retry_after = response.headers.get("Retry-After")
+        return RetryableError(f"WooCommerce {url}: {status} {code}",
+                              retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
+    return WooCommerceError(f"WooCommerce {url}: {status} {code}: {message}"[:500], code=code, status=status)
