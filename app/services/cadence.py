@@ -33,8 +33,17 @@ def _jittered(interval: timedelta, rng: random.Random) -> timedelta:
     return interval * (1 + rng.uniform(-JITTER, JITTER))
 
 
+def quota_interval(*, active_parcels: int, per_day: int | None, batch_size: int) -> timedelta:
+    """The shortest interval at which every active parcel of one credential set fits in the daily quota."""
+    if not per_day:
+        return timedelta(0)
+    calls_per_round = -(-active_parcels // max(batch_size, 1))
+    return timedelta(days=1) * calls_per_round / per_day
+
+
 def next_poll_at(*, status: str, shipped_at: datetime, now: datetime, error: TrackingError | None = None,
-                 failures: int = 0, scale: float = 1.0, rng: random.Random | None = None) -> datetime | None:
+                 failures: int = 0, scale: float = 1.0, rng: random.Random | None = None,
+                 min_interval: timedelta = timedelta(0)) -> datetime | None:
     """None means stop polling (terminal status, or tracked for longer than any parcel travels)."""
     rng = rng or random.Random()
     state = ShipmentStatus(status)
@@ -46,5 +55,5 @@ def next_poll_at(*, status: str, shipped_at: datetime, now: datetime, error: Tra
         interval = ERROR_INTERVALS.get(error.code)
         if interval is None:  # carrier down, rate limited without a hint, bad answer: back off exponentially
             interval = min(ERROR_BACKOFF_BASE * (2 ** max(failures - 1, 0)), ERROR_BACKOFF_MAX)
-        return now + _jittered(interval * scale, rng)
-    return now + _jittered(POLL_INTERVALS[state] * scale, rng)
+        return now + max(_jittered(interval * scale, rng), min_interval)
+    return now + max(_jittered(POLL_INTERVALS[state] * scale, rng), min_interval)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import CarrierAccount, Shipment, Store
-from app.services.cadence import next_poll_at
+from app.services.cadence import next_poll_at, quota_interval
 from app.services.claims import claim_due
 from app.services.tracking import TrackingContext, apply_tracking_result
 from integrations.carriers.base import Carrier, TrackingError, TrackingErrorCode, TrackingResult, error_results
@@ -27,6 +27,7 @@ CarrierFactory = Callable[[str, CarrierAccount | None], Carrier]
 class PollBatch:
     carrier: Carrier
     shipments: list[Shipment]
+    min_interval: timedelta = timedelta(0)  # what the carrier's daily quota allows for this credential set
 
 
 def _track(batch: PollBatch) -> list[TrackingResult]:
@@ -49,7 +50,13 @@ def _batches(session: Session, shipments: Sequence[Shipment], carrier_for: Carri
     for (store_id, code), members in groups.items():
         carrier = carrier_for(code, accounts.get((store_id, code)))
         size = max(int(getattr(carrier, "batch_size", 1)), 1)
-        batches.extend(PollBatch(carrier, members[i:i + size]) for i in range(0, len(members), size))
+        quota = getattr(carrier, "quota", None)
+        min_interval = timedelta(0)
+        if quota is not None and quota.per_day:
+            active = session.scalar(select(func.count()).select_from(Shipment).where(
+                Shipment.store_id == store_id, Shipment.carrier_code == code, Shipment.next_poll_at.is_not(None))) or 0
+            min_interval = quota_interval(active_parcels=active, per_day=quota.per_day, batch_size=size)
+        batches.extend(PollBatch(carrier, members[i:i + size], min_interval) for i in range(0, len(members), size))
     return batches
 
 
@@ -77,12 +84,12 @@ def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ct
             counts["polled"] += 1
             counts["errors"] += result.error is not None
             counts["triggers"] += _apply_one(session, store=stores[shipment.store_id], shipment=shipment, result=result,
-                                             carrier=batch.carrier, now=now, ctx=ctx, rng=rng)
+                                             batch=batch, now=now, ctx=ctx, rng=rng)
     session.commit()
     return counts
 
 
-def _apply_one(session: Session, *, store: Store, shipment: Shipment, result: TrackingResult, carrier: Carrier,
+def _apply_one(session: Session, *, store: Store, shipment: Shipment, result: TrackingResult, batch: PollBatch,
                now: datetime, ctx: TrackingContext, rng: random.Random) -> int:
     """Apply one parcel's result in a savepoint, so one bad parcel never undoes the others."""
     try:
@@ -91,7 +98,8 @@ def _apply_one(session: Session, *, store: Store, shipment: Shipment, result: Tr
                                             now=now, ctx=ctx)
             shipment.next_poll_at = next_poll_at(
                 status=shipment.status, shipped_at=shipment.shipped_at, now=now, error=result.error,
-                failures=shipment.poll_failures, scale=float(getattr(carrier, "cadence_scale", 1.0)), rng=rng)
+                failures=shipment.poll_failures, scale=float(getattr(batch.carrier, "cadence_scale", 1.0)), rng=rng,
+                min_interval=batch.min_interval)
             if shipment.next_poll_at is None and not shipment.tracking_stopped_reason:
                 shipment.tracking_stopped_reason = "terminal" if shipment.status_enum.is_terminal else "gave_up"
         return len(written)
