@@ -34,14 +34,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def carrier_gate_factory(runtime: Runtime):
-    """Each carrier credential set gets one quota, shared by every worker through the database."""
+    """Each carrier credential set gets one quota, shared by every worker through the database (in real time)."""
     from app.services.carrier_quota import CarrierQuotaGate, limiter_scope
     from integrations.carriers import CARRIERS
 
     def build(code: str, credentials: dict | None) -> CarrierQuotaGate:
         quota = CARRIERS[code].quota
         return CarrierQuotaGate(db=runtime.db, scope=limiter_scope(f"carrier:{code}", credentials),
-                                per_second=quota.per_second, per_day=quota.per_day, clock=runtime.clock)
+                                per_second=quota.per_second, per_day=quota.per_day)
     return build
 
 

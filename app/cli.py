@@ -141,5 +141,8 @@ def outbox_replay(item_id: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, sandbox_cli, outbox_cli, worker, serve, tick):
+    from app.cli_carriers import carriers_cli
+    from app.cli_esp import esp_cli
+
+    for command in (db_cli, sandbox_cli, outbox_cli, worker, serve, tick, carriers_cli, esp_cli):
         app.cli.add_command(command)

@@ -47,7 +47,8 @@ def poll_tick(runtime: Runtime) -> dict[str, int]:
         with runtime.db.session() as session:
             return poll_due(session, carrier_for=lambda code, account: runtime.carrier(code, account=account),
                             now=runtime.clock(), ctx=runtime.tracking_context, limit=batch,
-                            concurrency=runtime.config["POLL_CONCURRENCY"], lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+                            concurrency=runtime.config["POLL_CONCURRENCY"], lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]),
+                            new_session=runtime.db.sessionmaker)
     return _drain(step, "polled", batch)
 
 
@@ -59,6 +60,44 @@ def outbox_tick(runtime: Runtime) -> dict[str, int]:
             return deliver_due(session, esp_for=runtime.esp, now=runtime.clock(), limit=batch,
                                lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
     return _drain(step, "sent", batch)
+
+
+def delays_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.fulfillment_delays import check_fulfillment_delays
+
+    batch = runtime.config["BATCH_SIZE"]
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:
+            return check_fulfillment_delays(session, now=runtime.clock(), ctx=runtime.tracking_context, limit=batch,
+                                            lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+    return _drain(step, "checked", batch)
+
+
+def writeback_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.writeback import deliver_writeback_due
+
+    batch = runtime.config["BATCH_SIZE"]
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:
+            return deliver_writeback_due(session, adapter_for=runtime.store_adapter, now=runtime.clock(), limit=batch,
+                                         lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
+    return _drain(step, "sent", batch)
+
+
+def shopify_sync_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.shopify_sync import sync_due
+
+    with runtime.db.session() as session:
+        return sync_due(session, runtime, now=runtime.clock())
+
+
+def woocommerce_sync_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.woocommerce_sync import sync_due
+
+    with runtime.db.session() as session:
+        return sync_due(session, runtime, now=runtime.clock())
 
 
 def sandbox_tick(runtime: Runtime) -> dict[str, int]:
@@ -81,7 +120,14 @@ JOBS: tuple[Job, ...] = (
     Job("inbox", inbox_tick, "TICK_INBOX_SECONDS"),
     Job("poll", poll_tick, "TICK_POLL_SECONDS"),
     Job("outbox", outbox_tick, "TICK_OUTBOX_SECONDS"),
+    # Orders still unfulfilled N business days after placing; parcel delays are checked on every poll instead.
+    Job("delays", delays_tick, "TICK_DELAYS_SECONDS", 60.0),
+    # Shopify fulfillment events (destination "writeback" outbox rows), and each shop's backfill / hourly reconcile.
+    Job("writeback", writeback_tick, "TICK_OUTBOX_SECONDS"),
+    Job("shopify_sync", shopify_sync_tick, None, 30.0),
+    # WooCommerce backfill on connect, periodic reconcile and re-enabling webhooks WooCommerce disabled.
+    Job("woocommerce_sync", woocommerce_sync_tick, None, 30.0),
     Job("sandbox", sandbox_tick, None, 30.0, enabled_setting="SANDBOX_LIVE"),
 )
 STEPS: dict[str, Job] = {job.name: job for job in JOBS}
-ONE_PASS_ORDER = ("inbox", "poll", "outbox")  # `tick all`: what arrived, then what moved, then what to announce
+ONE_PASS_ORDER = ("inbox", "poll", "delays", "outbox")  # `tick all`: what arrived, then what moved, then what to announce

@@ -62,10 +62,12 @@ class Runtime:
             return ESPS["console"]()
         credentials = self.vault.decrypt(connection.credentials_encrypted) or {}
         factory = ESP_FACTORIES[connection.provider]
-        return factory(self, credentials)
+        return factory(self, connection, credentials)
 
     def store_adapter(self, store: Store | None, *, platform: str | None = None) -> StorePlatform:
         name = store.platform if store is not None else platform
+        if name in STORE_FACTORIES:  # adapters whose tokens the app must refresh and store (needs db and vault)
+            return STORE_FACTORIES[name](self, store)
         cls = STORES[name]  # type: ignore[index]
         credentials = self.vault.decrypt(store.credentials_encrypted) if store is not None else None
         builder = getattr(cls, "from_runtime", None)
@@ -74,13 +76,39 @@ class Runtime:
         return cls()
 
 
-def _klaviyo(runtime: Runtime, credentials: dict[str, Any]) -> Esp:
+def _klaviyo(runtime: Runtime, connection: EspConnection, credentials: dict[str, Any]) -> Esp:
+    from app.services.esp_connections import UnavailableEsp, fresh_klaviyo_credentials
+    from app.services.ratelimit import SharedRateLimiter
+    from integrations.errors import IntegrationError
+
+    if credentials.get("access_token"):
+        try:  # OAuth: refresh a token that is about to expire (once, under a row lock shared by all workers)
+            credentials = fresh_klaviyo_credentials(runtime, connection_id=connection.id)
+        except IntegrationError as exc:
+            return UnavailableEsp(error=str(exc), auth_failed=getattr(exc, "code", "") == "invalid_grant")
+    gate = None
+    if runtime.config["KLAVIYO_RATE_LIMIT"]:
+        # One quota per Klaviyo account; an OAuth app has its own quota next to the account's private keys.
+        auth = "oauth" if credentials.get("access_token") else "key"
+        scope = f"klaviyo:{credentials.get('account_id') or connection.id}:{auth}"
+        gate = SharedRateLimiter(runtime.db.engine, clock=runtime.clock).gate(scope)
     return ESPS["klaviyo"](api_key=credentials.get("api_key"), access_token=credentials.get("access_token"),
-                           base_url=runtime.config["KLAVIYO_API_URL"], timeout=runtime.config["KLAVIYO_TIMEOUT_SECONDS"])
+                           base_url=runtime.config["KLAVIYO_API_URL"], timeout=runtime.config["KLAVIYO_TIMEOUT_SECONDS"],
+                           gate=gate)
 
 
-def _webhook(runtime: Runtime, credentials: dict[str, Any]) -> Esp:
+def _webhook(runtime: Runtime, connection: EspConnection, credentials: dict[str, Any]) -> Esp:
     return ESPS["webhook"](url=credentials["url"], secret=credentials["secret"])
 
 
-ESP_FACTORIES: dict[str, Callable[[Runtime, dict[str, Any]], Esp]] = {"klaviyo": _klaviyo, "webhook": _webhook}
+EspFactory = Callable[[Runtime, EspConnection, dict[str, Any]], Esp]
+ESP_FACTORIES: dict[str, EspFactory] = {"klaviyo": _klaviyo, "webhook": _webhook}
+
+
+def _shopify(runtime: Runtime, store: Store | None) -> StorePlatform:
+    from app.services.shopify_store import shopify_adapter
+
+    return shopify_adapter(runtime, store)
+
+
+STORE_FACTORIES: dict[str, Callable[[Runtime, Store | None], StorePlatform]] = {"shopify": _shopify}

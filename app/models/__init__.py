@@ -6,6 +6,10 @@ from app.models.order import Order
 from app.models.shipment import Shipment, TrackingEventRecord
 from app.models.inbox import InboxItem
 from app.models.outbox import OutboxItem
+from app.models.privacy import DataExport
+from app.models.shopify import ShopifySync
 from app.models.ratelimit import RateLimitWindow
+from app.models.account import Account, AccountStore
+from app.models.woocommerce import WooAuthGrant, WooSync
 
-__all__ = ["CarrierAccount", "EspConnection", "InboxItem", "Order", "OutboxItem", "RateLimitWindow", "Shipment", "Store", "TrackingEventRecord"]
+__all__ = ["Account", "AccountStore", "WooAuthGrant", "WooSync", "CarrierAccount", "DataExport", "ShopifySync", "EspConnection", "InboxItem", "Order", "OutboxItem", "RateLimitWindow", "Shipment", "Store", "TrackingEventRecord"]

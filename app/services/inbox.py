@@ -13,7 +13,9 @@ from app.models import InboxItem, Order, Shipment, Store
 from app.models.inbox import InboxState
 from app.models.store import StoreStatus
 from app.services.claims import backoff, claim_due
+from app.services.fulfillments import merge_fulfillment
 from app.services.orders import sync_order
+from app.services.privacy import PRIVACY_HANDLERS
 from app.services.tracking import TrackingContext
 from integrations.stores.base import StorePlatform, WebhookChange
 
@@ -43,9 +45,12 @@ def stop_store(session: Session, store: Store) -> None:
     session.execute(update(Shipment).where(Shipment.store_id == store.id).values(next_poll_at=None))
 
 
-def apply_change(session: Session, *, store: Store, change: WebhookChange, now: datetime, ctx: TrackingContext) -> None:
+def apply_change(session: Session, *, store: Store, change: WebhookChange, now: datetime, ctx: TrackingContext,
+                 adapter: StorePlatform | None = None) -> None:
     if change.kind == WebhookChange.KIND_ORDER_UPSERT and change.order is not None:
         sync_order(session, store=store, data=change.order, now=now, ctx=ctx)
+    elif change.kind == WebhookChange.KIND_ORDER_UPSERT and change.fulfillment is not None:
+        merge_fulfillment(session, store=store, change=change, now=now, ctx=ctx, adapter=adapter)
     elif change.kind == WebhookChange.KIND_ORDER_DELETED:
         session.execute(delete(Order).where(Order.store_id == store.id, Order.external_id == change.order_external_id))
     elif change.kind == WebhookChange.KIND_UNINSTALLED:
@@ -55,7 +60,7 @@ def apply_change(session: Session, *, store: Store, change: WebhookChange, now: 
 
 
 # Platform-specific kinds (privacy requests and the like) register their handlers here.
-HANDLERS: dict[str, Callable[..., None]] = {}
+HANDLERS: dict[str, Callable[..., None]] = {**PRIVACY_HANDLERS}
 
 
 def process_inbox(session: Session, *, adapter_for: Callable[[Store | None, str], StorePlatform], now: datetime,
@@ -79,8 +84,9 @@ def _process_one(session: Session, *, item_id: int, adapter_for: Callable[[Store
         if store is None or store.status == StoreStatus.UNINSTALLED and item.topic != "shop/redact":
             outcome, error = InboxState.DONE, "store unknown or uninstalled: nothing to do"
         else:
-            change = adapter_for(store, item.source).parse_webhook(topic=item.topic, body=item.body)
-            apply_change(session, store=store, change=change, now=now, ctx=ctx)
+            adapter = adapter_for(store, item.source)
+            change = adapter.parse_webhook(topic=item.topic, body=item.body)
+            apply_change(session, store=store, change=change, now=now, ctx=ctx, adapter=adapter)
             outcome, error = InboxState.DONE, None
         session.flush()
     except ValueError as exc:  # malformed: retrying cannot help; keep it for inspection

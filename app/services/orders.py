@@ -75,6 +75,8 @@ def sync_order(session: Session, *, store: Store, data: StoreOrder, now: datetim
     session.flush()
     if not fresh:
         return order
+    if any(not f.is_return and f.status != "cancelled" for f in data.fulfillments):
+        order.fulfillment_check_at = None  # shipped, tracked or not: no `Fulfillment Delayed` for it
     existing = {(s.fulfillment_external_id, s.tracking_number): s for s in order.shipments}
     for fulfillment in data.fulfillments:
         number = (fulfillment.tracking_number or "").strip()

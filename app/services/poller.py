@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import CarrierAccount, Shipment, Store
+from app.models import CarrierAccount, Order, Shipment, Store
 from app.services.cadence import next_poll_at, quota_interval
 from app.services.claims import claim_due
 from app.services.tracking import TrackingContext, apply_tracking_result
@@ -61,31 +61,58 @@ def _batches(session: Session, shipments: Sequence[Shipment], carrier_for: Carri
 
 
 def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ctx: TrackingContext, limit: int = 100,
-             concurrency: int = 8, lease: timedelta = timedelta(minutes=5), rng: random.Random | None = None) -> dict[str, int]:
-    """One pass of the poller; returns counts (polled, errors, triggers)."""
+             concurrency: int = 8, lease: timedelta = timedelta(minutes=5), rng: random.Random | None = None,
+             new_session: Callable[[], Session] | None = None) -> dict[str, int]:
+    """One pass of the poller; returns counts (polled, errors, triggers).
+
+    Each carrier batch is asked and then applied in its own thread and transaction: carrier latency and database
+    round trips overlap, and a batch that fails to apply never undoes another batch (its rows stay leased and
+    become due again).
+    """
     rng = rng or random.Random()
     claimed = claim_due(session, model=Shipment, due_column=Shipment.next_poll_at, now=now, limit=limit, lease=lease)
     if not claimed:
         return {"polled": 0, "errors": 0, "triggers": 0}
-    ids = [s.id for s in claimed]
-    shipments = list(session.scalars(select(Shipment).where(Shipment.id.in_(ids))
-                                     .options(selectinload(Shipment.order))))
-    batches = _batches(session, shipments, carrier_for)
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(batches)))) as pool:
-        answers = list(pool.map(_track, batches))
-    stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_({s.store_id for s in shipments})))}
+    batches = _batches(session, claimed, carrier_for)
+    session.commit()
+    open_session = new_session or (lambda: session)
+    workers = max(1, min(concurrency, len(batches))) if new_session else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = list(pool.map(lambda b: _poll_batch(b, open_session=open_session, owns_session=new_session is not None,
+                                                       now=now, ctx=ctx, rng=rng), batches))
+    totals = {"polled": 0, "errors": 0, "triggers": 0}
+    for counts in outcomes:
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def _poll_batch(batch: PollBatch, *, open_session: Callable[[], Session], owns_session: bool, now: datetime,
+                ctx: TrackingContext, rng: random.Random) -> dict[str, int]:
+    results = {r.tracking_number: r for r in _track(batch)}
     counts = {"polled": 0, "errors": 0, "triggers": 0}
-    for batch, results in zip(batches, answers):
-        by_number = {r.tracking_number: r for r in results}
-        for shipment in batch.shipments:
-            result = by_number.get(shipment.tracking_number) or TrackingResult(
+    session = open_session()
+    try:
+        ids = [s.id for s in batch.shipments]
+        shipments = session.scalars(select(Shipment).where(Shipment.id.in_(ids))
+                                    .options(selectinload(Shipment.order).selectinload(Order.shipments))).all()
+        stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_({s.store_id for s in shipments})))}
+        for shipment in shipments:
+            result = results.get(shipment.tracking_number) or TrackingResult(
                 tracking_number=shipment.tracking_number,
                 error=TrackingError(code=TrackingErrorCode.BAD_RESPONSE, message="carrier answered without this number"))
             counts["polled"] += 1
             counts["errors"] += result.error is not None
             counts["triggers"] += _apply_one(session, store=stores[shipment.store_id], shipment=shipment, result=result,
                                              batch=batch, now=now, ctx=ctx, rng=rng)
-    session.commit()
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("applying a batch of %d %s results failed; they are polled again when the lease ends",
+                      len(batch.shipments), batch.carrier.code)
+    finally:
+        if owns_session:
+            session.close()
     return counts
 
 

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Order, OutboxItem, Shipment, Store, TrackingEventRecord
 from app.services.catalog import Trigger
+from app.services.delays import after_poll
 from app.services.outbox import enqueue, is_stale
+from app.services.writeback import enqueue_writeback
 from integrations.carriers.base import TrackingEvent, TrackingResult
 from integrations.status import CARRIER_DELAY_SUBSTATUS, ExceptionReason, ShipmentStatus
 
@@ -131,10 +133,12 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
         return []
     shipment.poll_failures = 0
     shipment.last_error = None
+    previous_eta = shipment.estimated_delivery  # before it is overwritten: a later date is an ETA slip
     _apply_result_fields(shipment, result)
     new_records = _record_new_events(session, shipment, result, now)
+    previous_status = (shipment.status, shipment.substatus)  # for the store write-back below
     if not new_records:
-        return []
+        return after_poll(session, store=store, order=order, shipment=shipment, previous_eta=previous_eta, now=now, ctx=ctx)
     session.flush()
 
     previous_newest = shipment.last_event_at
@@ -180,6 +184,9 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
         if in_order and shipment.delay_open and not is_delay(record.status, record.substatus) \
                 and record.status != ShipmentStatus.UNKNOWN.value:
             shipment.delay_open = False  # the parcel moved again: the delay episode is over, a later one is new
+    written.extend(after_poll(session, store=store, order=order, shipment=shipment, previous_eta=previous_eta, now=now,
+                              ctx=ctx))
+    enqueue_writeback(session, store=store, shipment=shipment, previous=previous_status, now=now, ctx=ctx)
     if written:
         log.info("shipment %s (store %s) -> %s, %d trigger(s): %s", shipment.id, store.id, shipment.status,
                  len(written), ", ".join(i.trigger for i in written))
@@ -191,8 +198,12 @@ def record_fulfillment(session: Session, *, store: Store, order: Order, shipment
     """A new parcel: `Order Shipped` (or `Return Label Created` for a return) at the fulfillment's own time."""
     trigger = Trigger.RETURN_LABEL_CREATED if shipment.is_return else Trigger.ORDER_SHIPPED
     backfill = is_stale(shipment.shipped_at, now=now, store=store, default_hours=ctx.backfill_window_hours)
-    return enqueue(session, store=store, order=order, shipment=shipment, trigger=trigger, occurred_at=shipment.shipped_at,
+    item = enqueue(session, store=store, order=order, shipment=shipment, trigger=trigger, occurred_at=shipment.shipped_at,
                    now=now, app_url=ctx.app_url, backfill=backfill)
+    # The store hears of a new parcel too (no status change yet: for Shopify that writes nothing).
+    enqueue_writeback(session, store=store, shipment=shipment, previous=(shipment.status, shipment.substatus), now=now,
+                      ctx=ctx)
+    return item
 
 
 def stalled_since(shipment: Shipment, now: datetime) -> timedelta | None:

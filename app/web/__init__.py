@@ -25,8 +25,23 @@ def _close_session(_exc: BaseException | None) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.web.dashboard import bp as dashboard
+    from app.web.esp import bp as esp
     from app.web.health import bp as health
 
     app.register_blueprint(dashboard)
+    app.register_blueprint(esp)
     app.register_blueprint(health)
+    from app.web.privacy import bp as privacy
+    from app.web.shopify import bp as shopify
+    from app.web.shopify_webhooks import bp as shopify_webhooks
+
+    app.register_blueprint(privacy)
+    app.register_blueprint(shopify)
+    app.register_blueprint(shopify_webhooks)
+    from app.web.accounts import bp as accounts, init_login
+    from app.web.woocommerce import bp as woocommerce
+
+    init_login(app)
+    app.register_blueprint(accounts)
+    app.register_blueprint(woocommerce)
     app.teardown_appcontext(_close_session)

@@ -12,6 +12,7 @@ SESSION_KEY = "store_ids"
 
 def allowed_store_ids(db: Session) -> list[int]:
     signed_in = [int(i) for i in session.get(SESSION_KEY, [])]
+    signed_in += _account_store_ids(db)
     return list(db.scalars(select(Store.id).where(or_(Store.platform == "sandbox", Store.id.in_(signed_in))).order_by(Store.id)))
 
 
@@ -33,3 +34,12 @@ def require_store(db: Session, store_id: int | None) -> Store:
     if store is None:
         abort(404)
     return store
+
+
+def _account_store_ids(db: Session) -> list[int]:
+    """Stores owned by the signed-in merchant account (email sign-in, e.g. WooCommerce)."""
+    from app.services.accounts import account_store_ids
+    from app.web.accounts import signed_in_account_id
+
+    account_id = signed_in_account_id()
+    return account_store_ids(db, account_id) if account_id is not None else []

@@ -17,6 +17,17 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('accounts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('failed_logins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
+    sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
+    )
     op.create_table('rate_limit_windows',
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
@@ -38,6 +49,20 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stores')),
     sa.UniqueConstraint('platform', 'domain', name=op.f('uq_stores_platform_domain'))
     )
+    op.create_table('account_stores',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_account_stores_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_account_stores_store_id_stores'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_stores')),
+    sa.UniqueConstraint('account_id', 'store_id', name=op.f('uq_account_stores_account_id_store_id'))
+    )
+    with op.batch_alter_table('account_stores', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_account_stores_account_id'), ['account_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_account_stores_store_id'), ['store_id'], unique=False)
+
     op.create_table('carrier_accounts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
@@ -51,6 +76,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('carrier_accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_carrier_accounts_store_id'), ['store_id'], unique=False)
+
+    op.create_table('data_exports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.String(length=64), nullable=True),
+    sa.Column('customer_email', sa.String(length=320), nullable=True),
+    sa.Column('request_id', sa.String(length=64), nullable=True),
+    sa.Column('orders_count', sa.Integer(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_data_exports_store_id_stores'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_exports'))
+    )
+    with op.batch_alter_table('data_exports', schema=None) as batch_op:
+        batch_op.create_index('ix_data_exports_store_created', ['store_id', 'created_at'], unique=False)
 
     op.create_table('esp_connections',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -110,14 +150,67 @@ def upgrade() -> None:
     sa.Column('shipping_country', sa.String(length=2), nullable=True),
     sa.Column('shipping_postcode', sa.String(length=32), nullable=True),
     sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('fulfillment_check_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_orders_store_id_stores'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('store_id', 'external_id', name=op.f('uq_orders_store_id_external_id'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_fulfillment_check', ['fulfillment_check_at'], unique=False, postgresql_where=sa.text('fulfillment_check_at IS NOT NULL'), sqlite_where=sa.text('fulfillment_check_at IS NOT NULL'))
         batch_op.create_index('ix_orders_store_email', ['store_id', 'email'], unique=False)
         batch_op.create_index('ix_orders_store_number', ['store_id', 'number'], unique=False)
+
+    op.create_table('shopify_sync',
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('backfill_pending', sa.Boolean(), nullable=False),
+    sa.Column('next_run_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('orders_synced', sa.Integer(), nullable=False),
+    sa.Column('webhooks_checked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_shopify_sync_store_id_stores'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('store_id', name=op.f('pk_shopify_sync'))
+    )
+    with op.batch_alter_table('shopify_sync', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shopify_sync_next_run_at'), ['next_run_at'], unique=False)
+
+    op.create_table('woocommerce_auth_grants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('site_url', sa.Text(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('store_id', sa.Integer(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_woocommerce_auth_grants_account_id_accounts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_woocommerce_auth_grants_store_id_stores'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_woocommerce_auth_grants')),
+    sa.UniqueConstraint('nonce', name=op.f('uq_woocommerce_auth_grants_nonce'))
+    )
+    with op.batch_alter_table('woocommerce_auth_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_woocommerce_auth_grants_account_id'), ['account_id'], unique=False)
+
+    op.create_table('woocommerce_sync',
+    sa.Column('store_id', sa.Integer(), nullable=False),
+    sa.Column('backfill_pending', sa.Boolean(), nullable=False),
+    sa.Column('next_run_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('synced_through', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('orders_synced', sa.Integer(), nullable=False),
+    sa.Column('webhooks_reenabled', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_woocommerce_sync_store_id_stores'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('store_id', name=op.f('pk_woocommerce_sync'))
+    )
+    with op.batch_alter_table('woocommerce_sync', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_woocommerce_sync_next_run_at'), ['next_run_at'], unique=False)
 
     op.create_table('shipments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -235,9 +328,22 @@ def downgrade() -> None:
         batch_op.drop_index('ix_shipments_due', postgresql_where=sa.text('next_poll_at IS NOT NULL'), sqlite_where=sa.text('next_poll_at IS NOT NULL'))
 
     op.drop_table('shipments')
+    with op.batch_alter_table('woocommerce_sync', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_woocommerce_sync_next_run_at'))
+
+    op.drop_table('woocommerce_sync')
+    with op.batch_alter_table('woocommerce_auth_grants', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_woocommerce_auth_grants_account_id'))
+
+    op.drop_table('woocommerce_auth_grants')
+    with op.batch_alter_table('shopify_sync', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shopify_sync_next_run_at'))
+
+    op.drop_table('shopify_sync')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_store_number')
         batch_op.drop_index('ix_orders_store_email')
+        batch_op.drop_index('ix_orders_fulfillment_check', postgresql_where=sa.text('fulfillment_check_at IS NOT NULL'), sqlite_where=sa.text('fulfillment_check_at IS NOT NULL'))
 
     op.drop_table('orders')
     with op.batch_alter_table('inbox', schema=None) as batch_op:
@@ -249,9 +355,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_esp_connections_store_id'))
 
     op.drop_table('esp_connections')
+    with op.batch_alter_table('data_exports', schema=None) as batch_op:
+        batch_op.drop_index('ix_data_exports_store_created')
+
+    op.drop_table('data_exports')
     with op.batch_alter_table('carrier_accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_carrier_accounts_store_id'))
 
     op.drop_table('carrier_accounts')
+    with op.batch_alter_table('account_stores', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_account_stores_store_id'))
+        batch_op.drop_index(batch_op.f('ix_account_stores_account_id'))
+
+    op.drop_table('account_stores')
     op.drop_table('stores')
     op.drop_table('rate_limit_windows')
+    op.drop_table('accounts')

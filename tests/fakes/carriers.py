@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from integrations.carriers.transport import RetryPolicy
 from tests.fakes.http import FakeService, Request, Response, route
 
@@ -194,7 +196,7 @@ class FakeUsps(FakeCarrier):
 
 
 # Short timeouts and almost no backoff keep fault tests fast.
-FAST_TIMEOUT = (0.5, 0.3)
+FAST_TIMEOUT = (0.5, 0.15)
 FAST_POLICY = RetryPolicy(retries=2, backoff=0.01, max_backoff=0.02, max_total_wait=0.5, max_retry_after_sleep=0.05)
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -204,8 +206,6 @@ VENDOR_CARRIERS = SHARED / "vendor-samples" / "carriers"
 
 def sample(folder: str, name: str) -> bytes:
     """A recorded carrier body from the shared samples (read in place, never copied); skip when absent."""
-    import pytest
-
     path = CARRIER_SAMPLES / folder / name
     if not path.exists():
         pytest.skip(f"shared carrier samples not available: {path}")
@@ -213,8 +213,6 @@ def sample(folder: str, name: str) -> bytes:
 
 
 def vendor_sample(name: str) -> bytes:
-    import pytest
-
     path = VENDOR_CARRIERS / name
     if not path.exists():
         pytest.skip(f"shared vendor samples not available: {path}")

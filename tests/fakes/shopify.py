@@ -385,6 +385,9 @@ class FakeShopify(FakeService):
             if match:
                 since = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
                 selected = [o for o in selected if datetime.fromisoformat(o[key].replace("Z", "+00:00")) >= since]
+        by_id = re.search(r"\bid:(\d+)", search)
+        if by_id:
+            selected = [o for o in selected if _num(o["id"]) == int(by_id.group(1))]
         selected = sorted(selected, key=lambda o: (o["updatedAt"], _num(o["id"])))
         after = variables.get("after")
         if after:

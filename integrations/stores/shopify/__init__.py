@@ -41,3 +41,6 @@ class ShopifyStore:
                      created_since: datetime | None = None) -> Iterator[StoreOrder]:
         return sync.fetch_orders(self.graphql, updated_since=updated_since, created_since=created_since,
                                  include_customer=self.include_customer)
+
+    def fetch_order(self, *, external_id: str) -> StoreOrder | None:
+        return sync.fetch_order(self.graphql, external_id=external_id, include_customer=self.include_customer)

@@ -224,3 +224,14 @@ def fetch_orders(client: ShopifyGraphQL, *, updated_since: datetime | None = Non
             logger.info("Shopify %s: fetched %d page(s) of orders", client.shop, pages)
             return
         variables = {**variables, "after": page_info["endCursor"]}
+
+
+def fetch_order(client: ShopifyGraphQL, *, external_id: str, include_customer: bool = False) -> StoreOrder | None:
+    """One order by its id (for a fulfillment webhook about an order we have not seen), or None."""
+    wanted = legacy_id(external_id)
+    data = client.execute(orders_query(include_customer=include_customer),
+                          {"first": 1, "after": None, "query": f"id:{wanted}"})
+    for node in _nodes((data.get("orders") or {})):
+        if legacy_id(node.get("id")) == wanted:
+            return parse_graphql_order(node)
+    return None

@@ -86,6 +86,18 @@ class WooClient:
             raise error_from_response(response, url=self.url)
         return response
 
+    def index(self, *, plain_permalinks: bool = False) -> requests.Response:
+        """The unauthenticated REST index (namespaces); `plain_permalinks` asks `?rest_route=/`, which works even
+        when pretty permalinks are off. The library only builds namespaced URLs, hence a direct call here."""
+        url = f"{self.url}/?rest_route=/" if plain_permalinks else f"{self.url}/wp-json/"
+        try:
+            return requests.get(url, timeout=self.timeout, headers={"Accept": "application/json",
+                                                                     "User-Agent": USER_AGENT})
+        except requests.Timeout as exc:
+            raise RetryableError(f"WooCommerce {self.url}: timed out after {self.timeout:g}s") from exc
+        except requests.RequestException as exc:
+            raise RetryableError(f"WooCommerce {self.url}: {type(exc).__name__}") from exc
+
     def get_json(self, endpoint: str, *, params: Mapping[str, Any] | None = None,
                  namespace: str = API_NAMESPACE) -> Any:
         return _json(self.request("GET", endpoint, params=params, namespace=namespace), url=self.url)

@@ -1,6 +1,7 @@
 """Every recorded carrier body in the shared samples parses to the statuses we decided from the carriers' code tables."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -155,8 +156,6 @@ def test_fedex_reused_number_takes_the_latest_shipment(body) -> None:  # type: i
 
 def test_fedex_running_late_shipment_keeps_the_delay() -> None:
     body = sample("fedex", "DuplicateTrackingResponse.json")
-    import json
-
     data = json.loads(body)
     data["output"]["completeTrackResults"][0]["trackResults"] = data["output"]["completeTrackResults"][0][
         "trackResults"][:1]

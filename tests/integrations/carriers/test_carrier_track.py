@@ -77,7 +77,7 @@ def test_dhl_batch_with_slow_and_unknown_numbers_keeps_the_others(fake_dhl: Fake
     fake_dhl.tracked = {"111": dhl_shipment("111"), "222": dhl_shipment("222", code="delivered",
                                                                          text="Delivered to neighbour"),
                         "333": dhl_shipment("333")}
-    fake_dhl.slow = {"333": 1.0}
+    fake_dhl.slow = {"333": 0.6}
     results = dhl(fake_dhl).track(numbers=["111", "222", "333", "404"])
     assert [r.tracking_number for r in results] == ["111", "222", "333", "404"]
     got = by_number(results)
@@ -175,7 +175,7 @@ def ups(fake: FakeUps, secret: str = "client-secret") -> Ups:
 def test_ups_oauth_once_for_many_numbers_and_per_number_errors(fake_ups: FakeUps) -> None:
     fake_ups.tracked = {"1ZA": ups_shipment("1ZA"), "1ZB": ups_shipment(
         "1ZB", type_="X", description="The receiver was not available for delivery. We'll make a second attempt")}
-    fake_ups.slow = {"1ZC": 1.0}
+    fake_ups.slow = {"1ZC": 0.6}
     results = by_number(ups(fake_ups).track(numbers=["1ZA", "1ZB", "1ZC", "1ZD"]))
     assert results["1ZA"].status is S.DELIVERED and results["1ZA"].delivered_to == "safe_place"
     assert results["1ZA"].events[0].occurred_at.isoformat() == "2026-11-20T10:15:00-05:00"
@@ -223,7 +223,7 @@ def test_fedex_batches_of_30_with_not_found(fake_fedex: FakeFedex) -> None:
 def test_fedex_slow_batch_fails_alone(fake_fedex: FakeFedex) -> None:
     numbers = [f"7000000000{n:02d}" for n in range(40)]
     fake_fedex.tracked = {n: fedex_result(n) for n in numbers}
-    fake_fedex.slow = {numbers[35]: 1.0}  # in the second batch
+    fake_fedex.slow = {numbers[35]: 0.6}  # in the second batch
     results = fedex(fake_fedex).track(numbers=numbers)
     assert all(r.ok for r in results[:30])
     assert {r.error.code for r in results[30:] if r.error} == {E.CARRIER_DOWN}

@@ -81,7 +81,7 @@ def test_empty_5xx_body_is_described(echo: Echo) -> None:
 
 
 def test_timeout_is_retried_and_bounded(echo: Echo) -> None:
-    echo.fail_next(Response.json({}, delay=1.0), times=10)
+    echo.fail_next(Response.json({}, delay=0.6), times=10)
     with pytest.raises(RetryableError, match="timed out"):
         make(echo, policy=RetryPolicy(retries=1, backoff=0.01, max_total_wait=0.1)).request("GET", "/ok")
     assert len(echo.requests) == 2
