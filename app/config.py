@@ -20,6 +20,13 @@ VENDOR_URL_DEFAULTS: dict[str, str] = {
     "UPS_API_URL": "https://onlinetools.ups.com",
     "FEDEX_API_URL": "https://apis.fedex.com",
     "USPS_API_URL": "https://apis.usps.com",
+    "DPD_API_URL": "https://public-ws.dpd.com/services",
+    "GLS_API_URL": "https://api.gls-group.net",
+    "HERMES_API_URL": "https://de-api.hermesworld.com",
+    "LAPOSTE_API_URL": "https://api.laposte.fr",
+    "ROYALMAIL_API_URL": "https://api.royalmail.net",
+    "CANADAPOST_API_URL": "https://soa-gw.canadapost.ca",
+    "AFTERSHIP_API_URL": "https://api.aftership.com",
 }
 
 

@@ -46,13 +46,20 @@ CATALOG: tuple[TriggerSpec, ...] = (
     TriggerSpec(Trigger.ATTEMPT_FAILED, "a delivery attempt failed"),
     TriggerSpec(Trigger.ADDRESS_ISSUE, "the carrier reports an address problem (address correction needed)",
                 ("exception_reason",)),
-    TriggerSpec(Trigger.DELAYED, "the carrier reports a delay, the estimated delivery slipped, or no scan for N business days",
-                ("delay_reason", "delay_episode"), repeatable=True),
+    TriggerSpec(Trigger.DELAYED,
+                "the carrier reports a delay (delay_reason carrier), its estimated delivery moved at least a day later or "
+                "passed undelivered (eta_slipped), or no new scan for N business days, 3 domestic / 5 international by "
+                "default (stalled); once per delay episode, which ends when the parcel moves again; never for returns, "
+                "delivered or returned parcels",
+                ("delay_reason", "delay_episode", "hours_since_last_scan", "business_days_since_last_scan",
+                 "last_scan_at", "previous_estimated_delivery", "new_estimated_delivery", "slipped_by_days",
+                 "eta_passed"), repeatable=True),
     TriggerSpec(Trigger.EXCEPTION, "damaged, lost, customs hold, refused or another carrier exception",
                 ("exception_reason",)),
     TriggerSpec(Trigger.RETURNED_TO_SENDER, "the parcel is on its way back to the shop"),
-    TriggerSpec(Trigger.FULFILLMENT_DELAYED, "an order is still unfulfilled N business days after it was placed",
-                ("business_days_unfulfilled",)),
+    TriggerSpec(Trigger.FULFILLMENT_DELAYED,
+                "an order is still unfulfilled N business days (2 by default) after it was placed; once per order",
+                ("business_days_unfulfilled", "placed_at")),
     TriggerSpec(Trigger.RETURN_LABEL_CREATED, "a return shipment gets a tracking number"),
     TriggerSpec(Trigger.RETURN_RECEIVED, "the return is delivered back to the shop or warehouse"),
 )

@@ -5,7 +5,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any, Sequence, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db import for_claim
@@ -21,10 +21,12 @@ def claim_due(session: Session, *, model: type[Row], due_column: InstrumentedAtt
     simply become due again when the lease runs out. `FOR UPDATE SKIP LOCKED` makes concurrent claimers
     take disjoint batches on PostgreSQL; on SQLite one process runs every step.
     """
-    stmt = for_claim(select(model).where(due_column <= now, *where).order_by(due_column).limit(limit))
+    primary_key = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    due = for_claim(select(primary_key).where(due_column <= now, *where).order_by(due_column).limit(limit))
+    # One statement: pick, lock and lease the batch, and hand the rows back.
+    stmt = (update(model).where(primary_key.in_(due.scalar_subquery())).values({due_column.key: now + lease})
+            .returning(model).execution_options(populate_existing=True, synchronize_session=False))
     rows = list(session.scalars(stmt))
-    for row in rows:
-        setattr(row, due_column.key, now + lease)
     session.commit()
     return rows
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.models import EspConnection, OutboxItem
@@ -32,11 +32,9 @@ def _active_connection(session: Session, store_id: int) -> EspConnection | None:
                            .order_by(EspConnection.id.desc())).first()
 
 
-def _record(item: OutboxItem, outcome: SendOutcome, *, provider: str, now: datetime) -> str:
+def _record(item: OutboxItem, outcome: SendOutcome, *, now: datetime) -> str:
+    """A refused event: failed for good, or due again later."""
     item.attempts += 1
-    if outcome.accepted:
-        item.state, item.sent_at, item.delivered_via, item.last_error = OutboxState.SENT, now, provider, None
-        return "sent"
     item.last_error = (outcome.error or "ESP did not accept the event")[:1000]
     if outcome.permanent:
         item.state = OutboxState.FAILED
@@ -44,6 +42,16 @@ def _record(item: OutboxItem, outcome: SendOutcome, *, provider: str, now: datet
     delay = timedelta(seconds=outcome.retry_after) if outcome.retry_after else backoff(item.attempts)
     item.next_attempt_at = now + delay
     return "retry"
+
+
+def _mark_sent(session: Session, ids: list[int], *, provider: str, now: datetime) -> int:
+    """The common case in one statement, not one UPDATE per event."""
+    if ids:
+        session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids)).values(
+            state=OutboxState.SENT, sent_at=now, delivered_via=provider, last_error=None,
+            attempts=OutboxItem.attempts + 1).execution_options(synchronize_session=False))
+        session.expire_all()  # the rows in this session are stale now; reload them if anyone looks
+    return len(ids)
 
 
 def deliver_due(session: Session, *, esp_for: EspFactory, now: datetime, limit: int = 500,
@@ -73,11 +81,17 @@ def deliver_due(session: Session, *, esp_for: EspFactory, now: datetime, limit: 
             except Exception as exc:  # an adapter that raises still must not lose or drop the rows
                 log.exception("ESP %s raised for store %s", provider, store_id)
                 outcomes = {i.key: SendOutcome(unique_id=i.key, error=f"{type(exc).__name__}: {exc}") for i in chunk}
+            accepted = []
             for item in chunk:
                 outcome = outcomes.get(item.key) or SendOutcome(unique_id=item.key, error="ESP gave no answer for this event")
-                counts[_record(item, outcome, provider=provider, now=now)] += 1
+                if outcome.accepted:
+                    accepted.append(item.id)
+                    continue
+                counts[_record(item, outcome, now=now)] += 1
                 if outcome.auth_failed and connection is not None:
                     connection.status = "paused"
                     connection.paused_reason = outcome.error or "the ESP rejected the credentials"
+            session.flush()
+            counts["sent"] += _mark_sent(session, accepted, provider=provider, now=now)
             session.commit()
     return counts

@@ -17,8 +17,8 @@ from integrations.stores.base import WebhookChange
 log = logging.getLogger(__name__)
 
 REDACTED = "redacted"
-# Raw deliveries that can carry a customer's order: scanned (in batches) when that customer is redacted.
-_ORDER_TOPICS = ("orders/", "fulfillments/")
+# Raw deliveries that can carry a customer's data: scanned (in batches) when that customer is redacted.
+_CUSTOMER_TOPICS = ("orders/", "fulfillments/", "customers/")
 
 
 def customer_orders(session: Session, *, store: Store, change: WebhookChange) -> list[Order]:
@@ -36,28 +36,36 @@ def customer_orders(session: Session, *, store: Store, change: WebhookChange) ->
                                 .options(selectinload(Order.shipments)).order_by(Order.id)))
 
 
-def _delivery_order_id(body: bytes) -> str | None:
+def _mentions(body: bytes, *, order_ids: set[str], customer_id: str | None, email: str | None) -> bool:
     try:
         data = json.loads(body)
     except ValueError:
-        return None
+        return False
     if not isinstance(data, dict):
-        return None
-    value = data.get("order_id", data.get("id"))
-    return str(value) if value is not None else None
+        return False
+    order_id = data.get("order_id", data.get("id"))
+    if order_id is not None and str(order_id) in order_ids:
+        return True
+    customer = data.get("customer") if isinstance(data.get("customer"), dict) else {}
+    if customer_id and str(customer.get("id")) == customer_id:
+        return True
+    found = str(customer.get("email") or data.get("email") or "").lower()
+    return bool(email) and found == email.lower()
 
 
-def _scrub_deliveries(session: Session, *, store: Store, order_ids: set[str], now: datetime) -> int:
-    """Raw webhook bodies about these orders hold the same personal data: empty them (pending ones are dropped)."""
-    if not order_ids:
-        return 0
+def _scrub_deliveries(session: Session, *, store: Store, order_ids: set[str], change: WebhookChange,
+                      now: datetime) -> int:
+    """Raw webhook bodies (the redact request's own included) hold the same personal data: empty them."""
     rows = session.execute(select(InboxItem.id, InboxItem.body).where(
-        InboxItem.store_id == store.id, or_(*[InboxItem.topic.startswith(t) for t in _ORDER_TOPICS]))
+        InboxItem.store_id == store.id, or_(*[InboxItem.topic.startswith(t) for t in _CUSTOMER_TOPICS]))
         .execution_options(yield_per=500))
-    hits = [item_id for item_id, body in rows if _delivery_order_id(body) in order_ids]
+    hits = [item_id for item_id, body in rows
+            if _mentions(body, order_ids=order_ids, customer_id=change.customer_id, email=change.customer_email)]
     for start in range(0, len(hits), 500):
-        session.execute(update(InboxItem).where(InboxItem.id.in_(hits[start:start + 500])).values(
-            body=b"{}", headers={}, state=InboxState.DONE, processed_at=now, last_error="customer data redacted"))
+        # Pending ones are finished here too: an emptied delivery has nothing left to apply.
+        session.execute(update(InboxItem).where(InboxItem.id.in_(hits[start:start + 500]))
+                        .values(body=b"{}", headers={}, state=InboxState.DONE, processed_at=now,
+                                last_error="customer data redacted"))
     return len(hits)
 
 
@@ -87,7 +95,12 @@ def redact_customer(session: Session, *, store: Store, change: WebhookChange, no
         for item in session.scalars(select(OutboxItem).where(OutboxItem.order_id.in_(order_ids))):
             item.payload = _scrub_payload(item.payload)
     scrubbed = _scrub_deliveries(session, store=store, order_ids={o.external_id for o in orders}
-                                 | set(change.order_external_ids), now=now)
+                                 | set(change.order_external_ids), change=change, now=now)
+    exports = [DataExport.customer_id == change.customer_id] if change.customer_id else []
+    if change.customer_email:
+        exports.append(func.lower(DataExport.customer_email) == change.customer_email.lower())
+    if exports:  # an export made for this customer is their data too
+        session.execute(delete(DataExport).where(DataExport.store_id == store.id, or_(*exports)))
     log.info("store %s: customer redacted (%d orders, %d unsent events dropped, %d deliveries scrubbed)",
              store.id, len(orders), dropped, scrubbed)
 

@@ -44,4 +44,11 @@ def register_blueprints(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(accounts)
     app.register_blueprint(woocommerce)
+    from app.web.analytics import bp as analytics
+    from app.web.settings import bp as store_settings
+    from app.web.tracking import bp as tracking
+
+    app.register_blueprint(analytics)
+    app.register_blueprint(store_settings)
+    app.register_blueprint(tracking)
     app.teardown_appcontext(_close_session)

@@ -100,6 +100,8 @@ def carrier_from_number(number: str) -> str | None:
         return "dhl_parcel_de"
     if re.fullmatch(r"H\d{15,19}", n):
         return "hermes"
+    if re.fullmatch(r"\d[A-Z]\d{11}", n):
+        return "laposte"  # Colissimo domestic (6A..., 8R..., 9V...)
     if not n.isdigit():
         return None
     length = len(n)
@@ -118,6 +120,10 @@ def carrier_from_number(number: str) -> str | None:
         return "fedex" if gs1_mod10_ok(n) else None  # FedEx Ground
     if length == 14:
         return "dpd"
+    if length == 16:
+        return "canadapost" if gs1_mod10_ok(n) else None  # Canada Post 16-digit PIN
+    if length == 11 and not dhl_express_ok(n):
+        return "gls"  # GLS parcel numbers are 11 (or 12) digits; DHL Express waybills pass their mod-7 check
     if length in (10, 11):
         return "dhl" if dhl_express_ok(n) else None
     return None

@@ -66,7 +66,7 @@ def webhook(client: Any, fake: FakeShopify, topic: str, body: bytes | dict, *, e
     return client.post("/webhooks/shopify", data=raw, headers=headers, content_type="application/json")
 
 
-def topic_body(fake: FakeShopify, topic: str, index: int = 0) -> dict[str, Any]:
+def topic_body(fake: FakeShopify, topic: str, index: int = 4) -> dict[str, Any]:
     """Shopify's payload shape for each subscribed and compliance topic, about generated order `index`."""
     if topic.startswith(("orders/", "fulfillments/")):
         return json.loads(fake.webhook_body(topic, index))

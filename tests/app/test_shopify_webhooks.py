@@ -131,9 +131,10 @@ def test_fulfillment_for_an_unknown_order_fetches_the_order(client, runtime, ses
 
 
 def test_cancelled_fulfillment_stops_polling_its_parcel(client, runtime, session, fake_shopify, store_id):
-    order = topic_body(fake_shopify, "orders/create", 4)
+    order = topic_body(fake_shopify, "orders/create", 7)  # one UPS parcel: polled
     webhook(client, fake_shopify, "orders/create", order)
     inbox_tick(runtime)
+    assert session.scalar(select(Shipment.next_poll_at)) is not None
     webhook(client, fake_shopify, "fulfillments/update", dict(order["fulfillments"][0], status="cancelled"))
     inbox_tick(runtime)
     session.expire_all()

@@ -74,8 +74,14 @@ class FakeWooCommerce(FakeService):
         self.hidden_tracking: dict[int, list[dict[str, Any]]] = {}  # tracking kept out of meta (endpoint only)
         self._ids = iter(range(10_000, 10_000_000))
         self._state = threading.Lock()
-        for i in range(orders):
+        self._initial_orders = orders
+
+    def start(self) -> FakeWooCommerce:
+        super().start()
+        for i in range(self._initial_orders):  # links in orders need the site's address: made once it runs
             self.add_order(created=BASE_TIME + timedelta(minutes=9 * i))
+        self._initial_orders = 0
+        return self
 
     # -- test helpers ----------------------------------------------------------------------------------------
 

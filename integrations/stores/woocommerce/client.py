@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
-from urllib.parse import urlencode
 
 import requests
 from woocommerce import API
@@ -63,19 +62,19 @@ class WooClient:
     def request(self, method: str, endpoint: str, *, params: Mapping[str, Any] | None = None, data: Any = None,
                 namespace: str = API_NAMESPACE) -> requests.Response:
         """Send one request; raise RetryableError / WooCommerceError for anything but a 2xx answer."""
-        if params:
-            # In the endpoint, not `params=`: the library's OAuth signing (plain HTTP) reads the query from the URL.
-            endpoint = f"{endpoint}?{urlencode({k: _param(v) for k, v in params.items()})}"
+        # Over plain HTTP the library signs these into the URL (OAuth 1.0a) and requests repeats them: harmless,
+        # the site reads one value per name. A query inside `endpoint` would break that signing.
+        query = {k: _param(v) for k, v in (params or {}).items()}
         api = self._api(namespace)
         try:
             if method == "GET":
-                response = api.get(endpoint)
+                response = api.get(endpoint, params=query)
             elif method == "POST":
-                response = api.post(endpoint, data)
+                response = api.post(endpoint, data, params=query)
             elif method == "PUT":
-                response = api.put(endpoint, data)
+                response = api.put(endpoint, data, params=query)
             elif method == "DELETE":
-                response = api.delete(endpoint)
+                response = api.delete(endpoint, params=query)
             else:
                 raise ValueError(f"unsupported method {method}")
         except requests.Timeout as exc:

@@ -42,20 +42,24 @@ def _truthy(value: Any) -> bool:
 
 
 def parse_date_shipped(value: Any) -> datetime | None:
-    """Shipment Tracking stores a Unix timestamp; the REST endpoint answers "YYYY-MM-DD"; AfterShip an ISO time."""
+    """Shipment Tracking stores a Unix timestamp, its REST endpoint answers "YYYY-MM-DD", AfterShip "YYYYMMDD"."""
     if value in (None, "", 0, "0"):
         return None
     text = str(value).strip()
-    if text.isdigit():
+    if len(text) == 8 and text.isdigit() and text[:2] in ("19", "20"):  # AfterShip's ship_date: YYYYMMDD
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    elif text.isdigit():
         return datetime.fromtimestamp(int(text), tz=timezone.utc)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    if len(text) == 10:
         try:
-            day = date.fromisoformat(text[:10])
+            day = date.fromisoformat(text)
         except ValueError:
             return None
         return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)  # a date only: midday UTC
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
