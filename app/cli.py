@@ -94,7 +94,7 @@ def serve(host: str, port: int) -> None:
 
 @click.command("tick")
 @with_appcontext
-@click.argument("step", default="all", type=click.Choice(["inbox", "poll", "outbox", "delays", "writeback", "all"]))
+@click.argument("step", default="all", type=click.Choice(["inbox", "poll", "outbox", "delays", "writeback", "retention", "all"]))
 def tick(step: str) -> None:
     """Run one pass of a step (or all), then exit."""
     from app.jobs import ONE_PASS_ORDER, STEPS

@@ -93,6 +93,13 @@ class Database:
         self.engine.dispose()
 
 
+def dialect_insert(session: Session, model: Any) -> Any:
+    """An INSERT that knows `ON CONFLICT` for the session's database (PostgreSQL or SQLite)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
 def for_claim(stmt: Select[Any]) -> Select[Any]:
     """Row locks that other workers skip, so several workers claim disjoint batches (ignored on SQLite)."""
     return stmt.with_for_update(skip_locked=True)

@@ -100,6 +100,24 @@ def woocommerce_sync_tick(runtime: Runtime) -> dict[str, int]:
         return sync_due(session, runtime, now=runtime.clock())
 
 
+def retention_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.retention import purge_batch
+
+    batch = runtime.config["BATCH_SIZE"]
+
+    def step() -> dict[str, int]:
+        with runtime.db.session() as session:  # one transaction per batch: short locks, progress kept on a crash
+            return purge_batch(session, now=runtime.clock(), limit=batch)
+    return _drain(step, "shipments", batch)
+
+
+def aftership_tick(runtime: Runtime) -> dict[str, int]:
+    from app.services.aftership import adopt_tick_all
+
+    with runtime.db.session() as session:
+        return adopt_tick_all(session, now=runtime.clock())
+
+
 def sandbox_tick(runtime: Runtime) -> dict[str, int]:
     from app.services.sandbox import live_tick
 
@@ -127,6 +145,10 @@ JOBS: tuple[Job, ...] = (
     Job("shopify_sync", shopify_sync_tick, None, 30.0),
     # WooCommerce backfill on connect, periodic reconcile and re-enabling webhooks WooCommerce disabled.
     Job("woocommerce_sync", woocommerce_sync_tick, None, 30.0),
+    # Events and payloads of parcels finished longer ago than each store's retention_days.
+    Job("retention", retention_tick, None, 3600.0),
+    # Parcels no adapter can track go to the store's AfterShip account (registered on their next poll).
+    Job("aftership", aftership_tick, None, 60.0),
     Job("sandbox", sandbox_tick, None, 30.0, enabled_setting="SANDBOX_LIVE"),
 )
 STEPS: dict[str, Job] = {job.name: job for job in JOBS}

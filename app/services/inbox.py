@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import InboxItem, Order, Shipment, Store
 from app.models.inbox import InboxState
 from app.models.store import StoreStatus
+from app.services.aftership import SOURCE as AFTERSHIP_SOURCE, apply_aftership_delivery
 from app.services.claims import backoff, claim_due
 from app.services.fulfillments import merge_fulfillment
 from app.services.orders import sync_order
@@ -61,6 +62,8 @@ def apply_change(session: Session, *, store: Store, change: WebhookChange, now: 
 
 # Platform-specific kinds (privacy requests and the like) register their handlers here.
 HANDLERS: dict[str, Callable[..., None]] = {**PRIVACY_HANDLERS}
+# Deliveries from other services than the store platform, by inbox source.
+SOURCE_HANDLERS: dict[str, Callable[..., None]] = {AFTERSHIP_SOURCE: apply_aftership_delivery}
 
 
 def process_inbox(session: Session, *, adapter_for: Callable[[Store | None, str], StorePlatform], now: datetime,
@@ -83,6 +86,9 @@ def _process_one(session: Session, *, item_id: int, adapter_for: Callable[[Store
     try:
         if store is None or store.status == StoreStatus.UNINSTALLED and item.topic != "shop/redact":
             outcome, error = InboxState.DONE, "store unknown or uninstalled: nothing to do"
+        elif item.source in SOURCE_HANDLERS:  # not the store platform's webhook (a tracking aggregator's)
+            SOURCE_HANDLERS[item.source](session, store=store, item=item, now=now, ctx=ctx)
+            outcome, error = InboxState.DONE, None
         else:
             adapter = adapter_for(store, item.source)
             change = adapter.parse_webhook(topic=item.topic, body=item.body)

@@ -5,10 +5,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.models import Order, OutboxItem, Shipment, Store
 from app.models.outbox import OutboxState
 from app.services.catalog import trigger_enabled
@@ -37,24 +36,21 @@ def enqueue(session: Session, *, store: Store, order: Order, trigger: str, occur
     key = outbox_key(store=store, trigger=trigger, shipment=shipment, order=order, episode=episode)
     if destination != "esp":
         key = f"{key}@{destination}"
-    if session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
-        return None
     payload = build_payload(metric=trigger, unique_id=key, occurred_at=occurred_at, backfill=backfill, store=store,
                             order=order, shipment=shipment, app_url=app_url, extra=extra)
     enabled = destination != "esp" or trigger_enabled(store.settings, trigger)
-    item = OutboxItem(
+    row = dict(
         key=key, store_id=store.id, order_id=order.id, shipment_id=shipment.id if shipment else None, trigger=trigger,
         destination=destination, occurred_at=occurred_at, backfill=backfill, payload=payload,
-        state=OutboxState.PENDING if enabled else OutboxState.SKIPPED, next_attempt_at=now, created_at=now,
+        state=OutboxState.PENDING if enabled else OutboxState.SKIPPED, attempts=0, next_attempt_at=now, created_at=now,
         last_error=None if enabled else "trigger switched off for this store",
     )
-    # A savepoint, so a concurrent insert of the same key (duplicate webhook on another worker) is not an error.
-    try:
-        with session.begin_nested():
-            session.add(item)
-    except IntegrityError:
-        log.info("outbox key %s already written by another worker", key)
-        return None
+    # ON CONFLICT DO NOTHING: a key that exists (a repeat, or another worker's concurrent insert) is not an error,
+    # and the common case costs one statement.
+    stmt = dialect_insert(session, OutboxItem).values(**row).on_conflict_do_nothing(index_elements=["key"])
+    item = session.scalars(stmt.returning(OutboxItem)).first()
+    if item is None:
+        log.debug("outbox key %s exists already", key)
     return item
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import CarrierAccount, Order, Shipment, Store
+from app.models import CarrierAccount, Order, OutboxItem, Shipment, Store, TrackingEventRecord
 from app.services.cadence import next_poll_at, quota_interval
 from app.services.claims import claim_due
 from app.services.tracking import TrackingContext, apply_tracking_result
@@ -90,46 +90,86 @@ def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ct
 def _poll_batch(batch: PollBatch, *, open_session: Callable[[], Session], owns_session: bool, now: datetime,
                 ctx: TrackingContext, rng: random.Random) -> dict[str, int]:
     results = {r.tracking_number: r for r in _track(batch)}
-    counts = {"polled": 0, "errors": 0, "triggers": 0}
     session = open_session()
     try:
-        ids = [s.id for s in batch.shipments]
-        shipments = session.scalars(select(Shipment).where(Shipment.id.in_(ids))
-                                    .options(selectinload(Shipment.order).selectinload(Order.shipments))).all()
-        stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_({s.store_id for s in shipments})))}
-        for shipment in shipments:
-            result = results.get(shipment.tracking_number) or TrackingResult(
-                tracking_number=shipment.tracking_number,
-                error=TrackingError(code=TrackingErrorCode.BAD_RESPONSE, message="carrier answered without this number"))
-            counts["polled"] += 1
-            counts["errors"] += result.error is not None
-            counts["triggers"] += _apply_one(session, store=stores[shipment.store_id], shipment=shipment, result=result,
-                                             batch=batch, now=now, ctx=ctx, rng=rng)
-        session.commit()
+        try:
+            # Fast path: the whole batch in one unit of work, written in a few batched statements at commit.
+            counts = _apply_batch(session, batch, results, now=now, ctx=ctx, rng=rng, isolate=False)
+            session.commit()
+        except Exception:
+            # Something in the batch is broken: start over parcel by parcel, so it costs only that parcel.
+            session.rollback()
+            log.warning("a batch of %d %s results failed to apply; applying them one by one", len(batch.shipments),
+                        batch.carrier.code)
+            counts = _apply_batch(session, batch, results, now=now, ctx=ctx, rng=rng, isolate=True)
+            session.commit()
+        return counts
     except Exception:
         session.rollback()
         log.exception("applying a batch of %d %s results failed; they are polled again when the lease ends",
                       len(batch.shipments), batch.carrier.code)
+        return {"polled": 0, "errors": 0, "triggers": 0}
     finally:
         if owns_session:
             session.close()
+
+
+def _apply_batch(session: Session, batch: PollBatch, results: dict[str, TrackingResult], *, now: datetime,
+                 ctx: TrackingContext, rng: random.Random, isolate: bool) -> dict[str, int]:
+    ids = [s.id for s in batch.shipments]
+    shipments = session.scalars(select(Shipment).where(Shipment.id.in_(ids))
+                                .options(selectinload(Shipment.order).selectinload(Order.shipments))).all()
+    stores = {s.id: s for s in session.scalars(select(Store).where(Store.id.in_({s.store_id for s in shipments})))}
+    known, fired = _history(session, ids)
+    counts = {"polled": 0, "errors": 0, "triggers": 0}
+    for shipment in shipments:
+        result = results.get(shipment.tracking_number) or TrackingResult(
+            tracking_number=shipment.tracking_number,
+            error=TrackingError(code=TrackingErrorCode.BAD_RESPONSE, message="carrier answered without this number"))
+        counts["polled"] += 1
+        counts["errors"] += result.error is not None
+        apply = _apply_isolated if isolate else _apply_one
+        counts["triggers"] += apply(session, store=stores[shipment.store_id], shipment=shipment, result=result,
+                                    batch=batch, now=now, ctx=ctx, rng=rng, known=known[shipment.id],
+                                    fired=fired[shipment.id])
     return counts
 
 
+def _history(session: Session, ids: list[int]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    """Event fingerprints and fired triggers of a whole batch in two queries, instead of two per parcel."""
+    known: dict[int, set[str]] = defaultdict(set)
+    fired: dict[int, set[str]] = defaultdict(set)
+    for shipment_id, fp in session.execute(select(TrackingEventRecord.shipment_id, TrackingEventRecord.fingerprint)
+                                           .where(TrackingEventRecord.shipment_id.in_(ids))):
+        known[shipment_id].add(fp)
+    for shipment_id, trigger in session.execute(select(OutboxItem.shipment_id, OutboxItem.trigger)
+                                                .where(OutboxItem.shipment_id.in_(ids))):
+        fired[shipment_id].add(trigger)
+    return known, fired
+
+
 def _apply_one(session: Session, *, store: Store, shipment: Shipment, result: TrackingResult, batch: PollBatch,
-               now: datetime, ctx: TrackingContext, rng: random.Random) -> int:
-    """Apply one parcel's result in a savepoint, so one bad parcel never undoes the others."""
+               now: datetime, ctx: TrackingContext, rng: random.Random, known: set[str], fired: set[str]) -> int:
+    """Apply one parcel's result and schedule its next poll (no autoflush: rows are written once, batched)."""
+    with session.no_autoflush:
+        written = apply_tracking_result(session, store=store, order=shipment.order, shipment=shipment, result=result,
+                                        now=now, ctx=ctx, known_fingerprints=known, fired=fired)
+        shipment.next_poll_at = next_poll_at(
+            status=shipment.status, shipped_at=shipment.shipped_at, now=now, error=result.error,
+            failures=shipment.poll_failures, scale=float(getattr(batch.carrier, "cadence_scale", 1.0)), rng=rng,
+            min_interval=batch.min_interval)
+        if shipment.next_poll_at is None and not shipment.tracking_stopped_reason:
+            shipment.tracking_stopped_reason = "terminal" if shipment.status_enum.is_terminal else "gave_up"
+    return len(written)
+
+
+def _apply_isolated(session: Session, *, shipment: Shipment, now: datetime, **kwargs) -> int:
+    """The slow, safe path: one savepoint per parcel, so one bad parcel never undoes the others."""
     try:
         with session.begin_nested():
-            written = apply_tracking_result(session, store=store, order=shipment.order, shipment=shipment, result=result,
-                                            now=now, ctx=ctx)
-            shipment.next_poll_at = next_poll_at(
-                status=shipment.status, shipped_at=shipment.shipped_at, now=now, error=result.error,
-                failures=shipment.poll_failures, scale=float(getattr(batch.carrier, "cadence_scale", 1.0)), rng=rng,
-                min_interval=batch.min_interval)
-            if shipment.next_poll_at is None and not shipment.tracking_stopped_reason:
-                shipment.tracking_stopped_reason = "terminal" if shipment.status_enum.is_terminal else "gave_up"
-        return len(written)
+            written = _apply_one(session, shipment=shipment, now=now, **kwargs)
+            session.flush()
+        return written
     except Exception:
         log.exception("applying tracking result for shipment %s failed; it will be polled again", shipment.id)
         shipment.next_poll_at = now + timedelta(minutes=15)

@@ -65,8 +65,11 @@ def _fired_triggers(session: Session, shipment: Shipment) -> set[str]:
     return set(session.scalars(select(OutboxItem.trigger).where(OutboxItem.shipment_id == shipment.id)))
 
 
-def _record_new_events(session: Session, shipment: Shipment, result: TrackingResult, now: datetime) -> list[TrackingEventRecord]:
-    known = set(session.scalars(select(TrackingEventRecord.fingerprint).where(TrackingEventRecord.shipment_id == shipment.id)))
+def _record_new_events(session: Session, shipment: Shipment, result: TrackingResult, now: datetime,
+                       known: set[str] | None = None) -> list[TrackingEventRecord]:
+    if known is None:
+        known = set(session.scalars(select(TrackingEventRecord.fingerprint)
+                                    .where(TrackingEventRecord.shipment_id == shipment.id)))
     events = list(result.events)
     if not events and result.status not in (ShipmentStatus.UNKNOWN, ShipmentStatus(shipment.status)):
         # Some carriers report a status without an event list: keep it as an event so the timeline explains it.
@@ -120,11 +123,14 @@ def _move_to(shipment: Shipment, record: TrackingEventRecord) -> None:
 
 
 def apply_tracking_result(session: Session, *, store: Store, order: Order, shipment: Shipment, result: TrackingResult,
-                          now: datetime, ctx: TrackingContext) -> list[OutboxItem]:
+                          now: datetime, ctx: TrackingContext, known_fingerprints: set[str] | None = None,
+                          fired: set[str] | None = None) -> list[OutboxItem]:
     """Record what is new in `result` and write the outbox rows it fires, all in the caller's transaction.
 
     Repeated and out-of-order results change nothing twice: events are deduplicated by fingerprint, the status only
     moves to an event newer than the last one applied, and each trigger has a unique outbox key.
+    A caller applying many results may pass what it already loaded for this shipment (its event fingerprints and
+    fired triggers) to save two queries per parcel.
     """
     shipment.last_polled_at = now
     if result.error is not None:
@@ -135,11 +141,10 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
     shipment.last_error = None
     previous_eta = shipment.estimated_delivery  # before it is overwritten: a later date is an ETA slip
     _apply_result_fields(shipment, result)
-    new_records = _record_new_events(session, shipment, result, now)
+    new_records = _record_new_events(session, shipment, result, now, known_fingerprints)
     previous_status = (shipment.status, shipment.substatus)  # for the store write-back below
     if not new_records:
         return after_poll(session, store=store, order=order, shipment=shipment, previous_eta=previous_eta, now=now, ctx=ctx)
-    session.flush()
 
     previous_newest = shipment.last_event_at
     final_newest = max([r.occurred_at for r in new_records] + ([previous_newest] if previous_newest else []))
@@ -147,7 +152,7 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
                          if r.occurred_at == final_newest), shipment.status)
     terminal = ShipmentStatus(shipment.status).is_terminal or ShipmentStatus(final_status).is_terminal
 
-    fired = _fired_triggers(session, shipment)
+    fired = _fired_triggers(session, shipment) if fired is None else fired
     written: list[OutboxItem] = []
     for record in new_records:  # oldest first
         in_order = shipment.last_event_at is None or record.occurred_at >= shipment.last_event_at

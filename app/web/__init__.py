@@ -44,6 +44,9 @@ def register_blueprints(app: Flask) -> None:
     init_login(app)
     app.register_blueprint(accounts)
     app.register_blueprint(woocommerce)
+    from app.web.carriers import bp as carriers
+
+    app.register_blueprint(carriers)
     from app.web.analytics import bp as analytics
     from app.web.settings import bp as store_settings
     from app.web.tracking import bp as tracking

@@ -33,7 +33,7 @@ def page():
 
     accepted = delivery["sent"] + delivery["backfilled"]
     finished = sum(outcomes.values())
-    legend = [(name, charts.colour(i), sum(values)) for i, name in enumerate(per_day.series)]
+    legend = [(name, charts.colour(i), sum(values)) for i, (name, values) in enumerate(per_day.series.items())]
     views = {
         "events_chart": charts.stacked_bars(days=per_day.days, series=per_day.series,
                                             title="Events accepted by the ESP per trigger per day, last 14 days"),

@@ -8,7 +8,7 @@ from typing import Sequence
 from markupsafe import Markup, escape
 
 PALETTE: tuple[str, ...] = ("#3b5bdb", "#12b76a", "#f79009", "#7a5af8", "#0ba5ec", "#ee46bc", "#d92d20", "#66c61c",
-                            "#875bf7", "#f04438", "#15b79e", "#ef6820", "#667085")
+                            "#344054", "#f04438", "#15b79e", "#ef6820", "#667085")
 
 
 def colour(index: int) -> str:

@@ -1,17 +1,21 @@
-"""The merchant dashboard: stores, shipments with their status, and the event log with delivery state."""
+"""The merchant dashboard: onboarding overview, searchable shipments, and the event log with delivery state."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.models import EspConnection, OutboxItem, Shipment, Store
+from app.models import EspConnection, Order, OutboxItem, Shipment, Store
 from app.models.outbox import OutboxState
-from app.services.catalog import CATALOG
+from app.services.catalog import CATALOG, METRICS
+from app.services.onboarding import checklist
 from app.services.outbox import replay
+from app.services.shipment_search import PROBLEMS, ShipmentFilters, search
+from app.services.tracking_page import items_in
 from app.web import db_session, runtime
 from app.web.access import allowed_store_ids, require_store
 from app.web.csrf import check_csrf, csrf_token
+from app.web.links import page_link
 from integrations.status import ShipmentStatus
 
 bp = Blueprint("dashboard", __name__)
@@ -39,36 +43,31 @@ def overview():
     by_trigger = dict(db.execute(select(OutboxItem.trigger, func.count()).where(OutboxItem.store_id == store.id)
                                  .group_by(OutboxItem.trigger)).all())
     esp = db.scalars(select(EspConnection).where(EspConnection.store_id == store.id).order_by(EspConnection.id.desc())).first()
+    steps = [(step, page_link(step.target, store=store.id)) for step in checklist(db, store=store)]
     return render_template("dashboard/overview.html", store=store, stores=stores, by_status=by_status, by_state=by_state,
-                           by_trigger=by_trigger, catalog=CATALOG, esp=esp)
+                           by_trigger=by_trigger, catalog=CATALOG, esp=esp, steps=steps)
 
 
 @bp.get("/shipments")
 def shipments():
     db = db_session()
     store = require_store(db, request.args.get("store", type=int))
-    query = select(Shipment).where(Shipment.store_id == store.id)
-    status = request.args.get("status") or None
-    search = (request.args.get("q") or "").strip()
-    if status:
-        query = query.where(Shipment.status == status)
-    if search:
-        query = query.where(Shipment.tracking_number.ilike(f"%{search}%"))
-    rows = list(db.scalars(query.options(selectinload(Shipment.order)).order_by(Shipment.id.desc())
-                           .limit(PAGE_SIZE + 1).offset((_page() - 1) * PAGE_SIZE)))
-    return render_template("dashboard/shipments.html", store=store, shipments=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
-                           page=_page(), status=status, q=search)
+    filters = ShipmentFilters.from_args(request.args)
+    result = search(db, store=store, filters=filters, page=_page(), page_size=PAGE_SIZE, now=runtime().clock())
+    return render_template("dashboard/shipments.html", store=store, result=result, filters=filters, problems=PROBLEMS,
+                           shipments=result.rows, page=result.page, status=filters.status, q=filters.q)
 
 
 @bp.get("/shipments/<int:shipment_id>")
 def shipment(shipment_id: int):
     db = db_session()
-    item = db.get(Shipment, shipment_id)
+    item = db.scalar(select(Shipment).where(Shipment.id == shipment_id).options(
+        selectinload(Shipment.events), selectinload(Shipment.order).selectinload(Order.shipments)))
     if item is None:
         abort(404)
     store = require_store(db, item.store_id)
     sent = list(db.scalars(select(OutboxItem).where(OutboxItem.shipment_id == item.id).order_by(OutboxItem.occurred_at)))
-    return render_template("dashboard/shipment.html", store=store, shipment=item, outbox=sent)
+    return render_template("dashboard/shipment.html", store=store, shipment=item, outbox=sent, items=items_in(item.order, item))
 
 
 @bp.get("/events")
@@ -77,6 +76,9 @@ def events():
     store = require_store(db, request.args.get("store", type=int))
     query = select(OutboxItem).where(OutboxItem.store_id == store.id)
     state = request.args.get("state") or None
+    trigger = request.args.get("trigger") if request.args.get("trigger") in METRICS else None
+    if trigger:
+        query = query.where(OutboxItem.trigger == trigger)
     if state == "backfilled":
         query = query.where(OutboxItem.backfill.is_(True))
     elif state:
@@ -84,7 +86,8 @@ def events():
     rows = list(db.scalars(query.order_by(OutboxItem.id.desc()).limit(PAGE_SIZE + 1).offset((_page() - 1) * PAGE_SIZE)))
     return render_template("dashboard/events.html", store=store, events=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE,
                            page=_page(), state=state, states=[OutboxState.PENDING, OutboxState.SENT, "backfilled",
-                                                              OutboxState.FAILED, OutboxState.SKIPPED])
+                                                              OutboxState.FAILED, OutboxState.SKIPPED],
+                           trigger=trigger, metrics=METRICS)
 
 
 @bp.post("/events/<int:item_id>/replay")
@@ -101,4 +104,6 @@ def replay_event(item_id: int):
         flash(f"Event {item_id} will be sent again with the next delivery run.")
     except ValueError as exc:
         flash(str(exc))
-    return redirect(url_for("dashboard.events", store=item.store_id))
+    if item.shipment_id is not None and request.form.get("back") == "shipment":
+        return redirect(url_for("dashboard.shipment", shipment_id=item.shipment_id))
+    return redirect(url_for("dashboard.events", store=item.store_id, trigger=request.form.get("trigger") or None))

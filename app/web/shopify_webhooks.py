@@ -8,11 +8,16 @@ import threading
 import time
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.models import Store
-from app.services.inbox import store_delivery, store_delivery_kwargs
-from app.web import db_session, runtime
+from app.models import InboxItem, Store
+from app.models.inbox import InboxState
+from app.services.inbox import store_delivery_kwargs
+from app.web import runtime
 from integrations.stores.shopify.webhooks import read_delivery_headers, verify_webhook_hmac
 
 bp = Blueprint("shopify_webhooks", __name__)
@@ -29,19 +34,68 @@ class _StoreIds:
         self._ids: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
 
-    def get(self, shop: str) -> int | None:
+    def get(self, engine: Engine, shop: str) -> int | None:
         hit = self._ids.get(shop)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
-        store_id = db_session().scalar(select(Store.id).where(Store.platform == "shopify", Store.domain == shop))
+        with engine.connect() as connection:
+            store_id = connection.scalar(select(Store.id).where(Store.platform == "shopify", Store.domain == shop))
         if store_id is not None:  # unknown shops are not cached: an install must take effect at once
             with self._lock:
                 self._ids[shop] = (store_id, time.monotonic() + STORE_CACHE_SECONDS)
         return store_id
 
+    def forget(self, shop: str) -> None:
+        with self._lock:
+            self._ids.pop(shop, None)
+
 
 def _store_ids() -> _StoreIds:
     return current_app.extensions.setdefault("shopify_store_ids", _StoreIds())
+
+
+_INSERTS: dict[str, object] = {}
+
+
+def _insert_statement(dialect: str):
+    """Built and compiled once per dialect: per-request statement construction costs more than the INSERT."""
+    if dialect not in _INSERTS:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERTS[dialect] = insert(InboxItem.__table__).on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+    return _INSERTS[dialect]
+
+
+def _ingest_engine() -> Engine:
+    """A pool of autocommit connections for the endpoint alone, without the pre-ping round trip on every checkout
+    (a connection dropped by a database restart fails one attempt, which is retried below)."""
+    engine = current_app.extensions.get("shopify_ingest_engine")
+    if engine is None:
+        options = dict(current_app.config.get("ENGINE_OPTIONS") or {})
+        url = current_app.config["DATABASE_URL"]
+        if url.startswith("sqlite"):
+            engine = runtime().db.engine  # one process, one file: share the app's engine
+        else:
+            options.update(pool_pre_ping=False, isolation_level="AUTOCOMMIT")
+            options.setdefault("pool_size", 10)
+            engine = create_engine(url, **options)
+        engine = current_app.extensions.setdefault("shopify_ingest_engine", engine)
+    return engine
+
+
+def _insert_delivery(engine: Engine, values: dict) -> bool:
+    """One autocommit INSERT ... ON CONFLICT DO NOTHING: the same row store_delivery() writes, in one round trip
+    instead of a SELECT, a savepoint, the INSERT and a COMMIT. False for a duplicate."""
+    statement = _insert_statement(engine.dialect.name)
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as connection:
+                inserted = connection.execute(statement, values).rowcount == 1
+                connection.commit()  # a no-op on the autocommit pool; commits on the shared SQLite engine
+                return inserted
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    return False
 
 
 def _plain(status: int, text: str = "") -> Response:
@@ -73,13 +127,18 @@ def receive():
         return _plain(400, "malformed JSON")
     if not delivery.topic or not delivery.shop_domain:
         return _plain(400, "missing X-Shopify-Topic or X-Shopify-Shop-Domain")
-    store_id = _store_ids().get(delivery.shop_domain.lower())
+    engine = _ingest_engine()
+    store_id = _store_ids().get(engine, delivery.shop_domain.lower())
     if store_id is None:
         log.info("Shopify %s delivery for unknown shop %s ignored", delivery.topic, delivery.shop_domain)
         return _plain(200)
     key = delivery.event_id or delivery.webhook_id or hashlib.sha256(delivery.topic.encode() + body).hexdigest()
-    db = db_session()
-    store_delivery(db, source="shopify", topic=delivery.topic, dedupe_key=f"{delivery.shop_domain}:{key}", body=body,
-                   headers=store_delivery_kwargs(request.headers), store_id=store_id, now=runtime().clock())
-    db.commit()
+    now = runtime().clock()
+    values = {"source": "shopify", "topic": delivery.topic, "dedupe_key": f"{delivery.shop_domain}:{key}",
+              "body": body, "headers": store_delivery_kwargs(request.headers), "store_id": store_id,
+              "state": InboxState.PENDING, "attempts": 0, "received_at": now, "next_attempt_at": now}
+    try:
+        _insert_delivery(engine, values)
+    except IntegrityError:  # the cached store was deleted meanwhile (shop/redact): nothing of it to keep
+        _store_ids().forget(delivery.shop_domain.lower())
     return _plain(200)

@@ -50,7 +50,7 @@ def _not_found(lang: str) -> Response:
                                                   languages=LANGUAGE_NAMES), 404))
 
 
-@bp.get("/t/<token>")
+@bp.get("/t/<path:token>")  # any path under /t/ gets the same not-found page
 def parcel(token: str):
     db = db_session()
     requested = request.args.get("lang")

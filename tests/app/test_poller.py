@@ -85,3 +85,35 @@ def test_missing_credentials_is_a_clear_error_not_a_crash(runtime, session, cloc
     shipment = _by_number(session)["1ZA"]
     assert shipment.last_error.startswith("auth") and shipment.next_poll_at is not None
     assert not fake_ups.requests_to("/api/track/v1/details/1ZA")
+
+
+def test_one_broken_result_costs_only_its_own_parcel(runtime, session, clock):
+    """A result the state machine cannot apply sends the batch down the parcel-by-parcel path."""
+    from app.services.poller import poll_due
+    from integrations.carriers.base import TrackingEvent, TrackingResult
+    from integrations.status import ShipmentStatus
+
+    class Scripted:
+        code, name, batch_size, cadence_scale = "sandbox", "Scripted", 10, 1.0
+        quota = None
+
+        def track(self, *, numbers):
+            results = []
+            for number in numbers:
+                text = None if number == "BROKEN" else "Arrived at hub"  # a description of None breaks the fingerprint
+                results.append(TrackingResult(tracking_number=number, status=ShipmentStatus.IN_TRANSIT, events=(
+                    TrackingEvent(occurred_at=clock.now - hours(1), status=ShipmentStatus.IN_TRANSIT, code="HUB",
+                                  description=text),)))
+            return results
+
+    store = make_store(session)
+    order = make_order(session, store, placed_at=clock.now - hours(30))
+    for number in ("OK-1", "BROKEN", "OK-2"):
+        make_shipment(session, store, order, number=number, shipped_at=clock.now - hours(20))
+    session.commit()
+    counts = poll_due(session, carrier_for=lambda code, account: Scripted(), now=clock.now,
+                      ctx=runtime.tracking_context, new_session=runtime.db.sessionmaker)
+    assert counts["triggers"] == 2
+    got = _by_number(session)
+    assert got["OK-1"].status == got["OK-2"].status == "in_transit"
+    assert got["BROKEN"].status == "label_created" and got["BROKEN"].next_poll_at == clock.now + timedelta(minutes=15)

@@ -57,3 +57,28 @@ def test_invalid_or_unknown_numbers(number: str) -> None:
 def test_s10_check_digit() -> None:
     assert s10_check_digit("12345678") == 5
     assert is_valid_s10("RR123456785DE") and not is_valid_s10("RR12345678DE")
+
+
+@pytest.mark.parametrize(("number", "code"), [
+    ("05308801410058", "dpd"), ("0530 8801 4100 58", "dpd"),  # DPD: 14 digits
+    ("36301917596", "gls"), ("93835368025", "gls"),  # GLS 11-digit parcel numbers (not DHL Express mod 7)
+    ("H1234567890123456789", "hermes"), ("H1000530000016100105", "hermes"),
+    ("RR123456785GB", "royalmail"), ("FQ087430672GB", "royalmail"),  # S10 with a valid check digit
+    ("EW112720413FR", "laposte"), ("RR123456785FR", "laposte"), ("6A15602676300", "laposte"),  # S10, Colissimo
+    ("RR123456785CA", "canadapost"), ("7023210039414604", "canadapost"),  # S10, 16-digit PIN with check digit
+])
+def test_european_and_postal_formats(number: str, code: str) -> None:
+    assert detect_carrier(carrier_name=None, tracking_number=number) == code
+
+
+@pytest.mark.parametrize("number", [
+    "FQ087430673GB",  # Royal Mail S10, check digit wrong
+    "EW112720414FR",  # La Poste S10, check digit wrong
+    "RR123456786CA",  # Canada Post S10, check digit wrong
+    "7023210039414605",  # Canada Post PIN, check digit wrong
+    "0530880141005",  # 13 digits: no DPD parcel number
+    "H12345",  # too short for Hermes
+    "6A1560267630",  # Colissimo needs 11 digits after the letter
+])
+def test_european_and_postal_formats_invalid(number: str) -> None:
+    assert detect_carrier(carrier_name=None, tracking_number=number) is None
