@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 
 import requests
+import requests.adapters
 
 from integrations.carriers.base import OpenGate, RequestGate
 from integrations.errors import PermanentError, RetryableError
@@ -91,6 +92,17 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+POOL_SIZE = 32  # connections kept per carrier host: the poller asks one carrier from many threads at once
+
+
+def _pooled_session() -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 class Transport:
     """HTTP for one carrier and one credential set.
 
@@ -107,7 +119,7 @@ class Transport:
         self.timeout = timeout
         self.gate: RequestGate = gate or OpenGate()
         self.policy = policy or RetryPolicy()
-        self.session = session or requests.Session()
+        self.session = session or _pooled_session()
         self.session.headers.update({"User-Agent": USER_AGENT, **(headers or {})})
         self.sleep = sleep
         self.carrier = carrier
