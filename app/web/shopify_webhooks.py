@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.models import InboxItem, Store
 from app.models.inbox import InboxState
 from app.services.inbox import store_delivery_kwargs
+from app.services.inbox_writer import InboxWriter
 from app.web import runtime
 from integrations.stores.shopify.webhooks import read_delivery_headers, verify_webhook_hmac
 
@@ -55,6 +56,7 @@ def _store_ids() -> _StoreIds:
 
 
 _INSERTS: dict[str, object] = {}
+_WRITER_LOCK = threading.Lock()
 
 
 def _insert_statement(dialect: str):
@@ -83,8 +85,17 @@ def _ingest_engine() -> Engine:
 
 
 def _insert_delivery(engine: Engine, values: dict) -> bool:
-    """One autocommit INSERT ... ON CONFLICT DO NOTHING: the same row store_delivery() writes, in one round trip
-    instead of a SELECT, a savepoint, the INSERT and a COMMIT. False for a duplicate."""
+    """Store the delivery before answering; False for a duplicate.
+
+    On PostgreSQL concurrent requests share one commit through the process's group-commit writer; on SQLite (one
+    process) it is one INSERT ... ON CONFLICT DO NOTHING.
+    """
+    if engine.dialect.name == "postgresql":
+        with _WRITER_LOCK:
+            writer = current_app.extensions.get("inbox_writer")
+            if writer is None:
+                writer = current_app.extensions["inbox_writer"] = InboxWriter(engine)
+        return writer.write(values)
     statement = _insert_statement(engine.dialect.name)
     for attempt in (1, 2):
         try:
