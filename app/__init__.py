@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+
 from typing import Any
 
 from flask import Flask
@@ -9,6 +10,7 @@ from flask import Flask
 from app.config import PROJECT_ROOT, load_config
 from app.crypto import Vault
 from app.db import Database
+from app.logs import configure_logging
 from app.runtime import Runtime
 
 
@@ -16,7 +18,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(overrides=config)
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_path=settings["INSTANCE_DIR"])
     app.config.update(settings)
-    logging.basicConfig(level=settings["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    configure_logging(level=settings["LOG_LEVEL"], fmt=settings["LOG_FORMAT"])
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per tick run would drown what matters
 
     database = Database(settings["DATABASE_URL"], engine_options=settings.get("ENGINE_OPTIONS"))
     runtime = Runtime(db=database, vault=Vault(settings["ENCRYPTION_KEY"]), config=app.config)

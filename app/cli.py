@@ -143,6 +143,7 @@ def outbox_replay(item_id: int) -> None:
 def register_commands(app: Flask) -> None:
     from app.cli_carriers import carriers_cli
     from app.cli_esp import esp_cli
+    from app.cli_secrets import secrets_cli
 
-    for command in (db_cli, sandbox_cli, outbox_cli, worker, serve, tick, carriers_cli, esp_cli):
+    for command in (db_cli, sandbox_cli, outbox_cli, worker, serve, tick, carriers_cli, esp_cli, secrets_cli):
         app.cli.add_command(command)

@@ -101,6 +101,11 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "SANDBOX_LIVE_ORDERS_PER_MINUTE": _int(env.get("SANDBOX_LIVE_ORDERS_PER_MINUTE"), 2),
         "SANDBOX_STEP_SECONDS": _int(env.get("SANDBOX_STEP_SECONDS"), 20),
         "LOG_LEVEL": env.get("LOG_LEVEL") or "INFO",
+        # How many reverse proxies (load balancer, Heroku router) sit in front of the web process: their
+        # X-Forwarded-* headers are then trusted for the client's IP (rate limits) and the scheme (HSTS, URLs).
+        "TRUSTED_PROXIES": _int(env.get("TRUSTED_PROXIES"), 0),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN"),  # set: /metrics wants "Authorization: Bearer <token>"
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or "text").lower(),  # "json": one JSON object per line
     }
     for name, default in VENDOR_URL_DEFAULTS.items():
         config[name] = (env.get(name) or default).rstrip("/")

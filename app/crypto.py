@@ -24,5 +24,12 @@ class Vault:
         except InvalidToken as exc:  # wrong ENCRYPTION_KEY: say so without echoing anything secret
             raise RuntimeError("cannot decrypt a stored secret: ENCRYPTION_KEY does not match the one used to store it") from exc
 
+    def rotate(self, token: str) -> str:
+        """The same secret encrypted with the newest key (the first of ENCRYPTION_KEY); fails on an unknown key."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise RuntimeError("cannot decrypt a stored secret: none of the ENCRYPTION_KEY keys matches it") from exc
+
     def __repr__(self) -> str:  # never show key material in logs or tracebacks
         return "Vault(<keys hidden>)"

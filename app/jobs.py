@@ -108,7 +108,7 @@ def retention_tick(runtime: Runtime) -> dict[str, int]:
     def step() -> dict[str, int]:
         with runtime.db.session() as session:  # one transaction per batch: short locks, progress kept on a crash
             return purge_batch(session, now=runtime.clock(), limit=batch)
-    return _drain(step, "shipments", batch)
+    return _drain(step, "purged", batch)
 
 
 def aftership_tick(runtime: Runtime) -> dict[str, int]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -9,20 +10,35 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from app.jobs import JOBS, Job
+from app.logs import log_context
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# A step that wrote new outbox rows wakes the outbox at once rather than leaving them for its next interval:
+# this is what keeps "status change seen -> ESP accepted" well under the outbox interval.
+WAKES: dict[str, tuple[str, ...]] = {"inbox": ("outbox",), "poll": ("outbox",), "delays": ("outbox",)}
+WORK_KEYS = ("done", "triggers", "fired", "checked")
 
 
-def _runner(job: Job, runtime: Runtime):
+def _runner(job: Job, runtime: Runtime, scheduler: BaseScheduler):
     def run() -> None:
         try:
-            counts = job.run(runtime)
+            with log_context(job=job.name):
+                counts = job.run(runtime)
             if any(counts.values()):
                 log.info("tick %s: %s", job.name, ", ".join(f"{k}={v}" for k, v in counts.items() if v))
+            if any(counts.get(key) for key in WORK_KEYS):
+                _wake(scheduler, WAKES.get(job.name, ()))
         except Exception:  # a failing tick is logged and tried again next interval; the scheduler keeps running
             log.exception("tick %s failed", job.name)
     return run
+
+
+def _wake(scheduler: BaseScheduler, names: tuple[str, ...]) -> None:
+    for name in names:
+        job = scheduler.get_job(name)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(timezone.utc))
 
 
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
@@ -31,6 +47,6 @@ def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:
         if job.enabled_setting and not runtime.config.get(job.enabled_setting):
             continue
         seconds: Any = runtime.config.get(job.interval_setting, job.interval_default) if job.interval_setting else job.interval_default
-        scheduler.add_job(_runner(job, runtime), "interval", seconds=float(seconds), id=job.name, name=job.name,
-                          max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.add_job(_runner(job, runtime, scheduler), "interval", seconds=float(seconds), id=job.name,
+                          name=job.name, max_instances=1, coalesce=True, misfire_grace_time=None)
     return scheduler

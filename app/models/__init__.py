@@ -11,5 +11,6 @@ from app.models.shopify import ShopifySync
 from app.models.ratelimit import RateLimitWindow
 from app.models.account import Account, AccountStore
 from app.models.woocommerce import WooAuthGrant, WooSync
+from app.models.metrics import MetricCounter
 
-__all__ = ["Account", "AccountStore", "WooAuthGrant", "WooSync", "CarrierAccount", "DataExport", "ShopifySync", "EspConnection", "InboxItem", "Order", "OutboxItem", "RateLimitWindow", "Shipment", "Store", "TrackingEventRecord"]
+__all__ = ["Account", "AccountStore", "WooAuthGrant", "WooSync", "CarrierAccount", "DataExport", "ShopifySync", "EspConnection", "InboxItem", "MetricCounter", "Order", "OutboxItem", "RateLimitWindow", "Shipment", "Store", "TrackingEventRecord"]

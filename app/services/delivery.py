@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable
@@ -9,9 +10,11 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.logs import log_context
 from app.models import EspConnection, OutboxItem
 from app.models.outbox import OutboxState
 from app.services.claims import backoff, claim_due
+from app.services.counters import Tally
 from integrations.esp.base import Esp, EspEvent, Profile, SendOutcome
 
 log = logging.getLogger(__name__)
@@ -64,34 +67,52 @@ def deliver_due(session: Session, *, esp_for: EspFactory, now: datetime, limit: 
     for item in claimed:
         by_store[item.store_id].append(item)
     for store_id, items in by_store.items():
-        connection = _active_connection(session, store_id)
-        if connection is not None and connection.status == "paused":
-            for item in items:
-                item.next_attempt_at = now + PAUSED_RECHECK
-                item.last_error = f"ESP connection paused: {connection.paused_reason or 'reconnect it'}"
-            counts["held"] += len(items)
-            session.commit()
-            continue
-        esp = esp_for(connection)
-        provider = connection.provider if connection is not None else "console"
-        for start in range(0, len(items), max(esp.max_batch, 1)):
-            chunk = items[start:start + esp.max_batch]
-            try:
-                outcomes = {o.unique_id: o for o in esp.send(events=[to_esp_event(i) for i in chunk])}
-            except Exception as exc:  # an adapter that raises still must not lose or drop the rows
-                log.exception("ESP %s raised for store %s", provider, store_id)
-                outcomes = {i.key: SendOutcome(unique_id=i.key, error=f"{type(exc).__name__}: {exc}") for i in chunk}
-            accepted = []
-            for item in chunk:
-                outcome = outcomes.get(item.key) or SendOutcome(unique_id=item.key, error="ESP gave no answer for this event")
-                if outcome.accepted:
-                    accepted.append(item.id)
-                    continue
-                counts[_record(item, outcome, now=now)] += 1
-                if outcome.auth_failed and connection is not None:
-                    connection.status = "paused"
-                    connection.paused_reason = outcome.error or "the ESP rejected the credentials"
-            session.flush()
-            counts["sent"] += _mark_sent(session, accepted, provider=provider, now=now)
-            session.commit()
+        with log_context(store=store_id):
+            _deliver_store(session, store_id=store_id, items=items, esp_for=esp_for, now=now, counts=counts)
     return counts
+
+
+def _deliver_store(session: Session, *, store_id: int, items: list[OutboxItem], esp_for: EspFactory, now: datetime,
+                   counts: dict[str, int]) -> None:
+    connection = _active_connection(session, store_id)
+    provider = connection.provider if connection is not None else "console"
+    tally = Tally()
+    if connection is not None and connection.status == "paused":
+        for item in items:
+            item.next_attempt_at = now + PAUSED_RECHECK
+            item.last_error = f"ESP connection paused: {connection.paused_reason or 'reconnect it'}"
+        counts["held"] += len(items)
+        tally.add("esp_deliveries_total", len(items), provider=provider, outcome="held")
+        tally.flush_to(session)
+        session.commit()
+        return
+    esp = esp_for(connection)
+    for start in range(0, len(items), max(esp.max_batch, 1)):
+        chunk = items[start:start + esp.max_batch]
+        began = time.perf_counter()
+        try:
+            outcomes = {o.unique_id: o for o in esp.send(events=[to_esp_event(i) for i in chunk])}
+        except Exception as exc:  # an adapter that raises still must not lose or drop the rows
+            log.exception("ESP %s raised for store %s", provider, store_id)
+            outcomes = {i.key: SendOutcome(unique_id=i.key, error=f"{type(exc).__name__}: {exc}") for i in chunk}
+        tally.observe("esp_request_seconds", time.perf_counter() - began, provider=provider)
+        accepted = []
+        for item in chunk:
+            outcome = outcomes.get(item.key) or SendOutcome(unique_id=item.key, error="ESP gave no answer for this event")
+            if outcome.accepted:
+                accepted.append(item.id)
+                # From the row being written (the status change) to the ESP accepting it.
+                tally.observe("esp_delivery_lag_seconds", (now - item.created_at).total_seconds(), provider=provider)
+                continue
+            result = _record(item, outcome, now=now)
+            counts[result] += 1
+            tally.add("esp_deliveries_total", provider=provider, outcome=result)
+            if outcome.auth_failed and connection is not None:
+                connection.status = "paused"
+                connection.paused_reason = outcome.error or "the ESP rejected the credentials"
+        session.flush()
+        counts["sent"] += _mark_sent(session, accepted, provider=provider, now=now)
+        if accepted:
+            tally.add("esp_deliveries_total", len(accepted), provider=provider, outcome="sent")
+        tally.flush_to(session)
+        session.commit()

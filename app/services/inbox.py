@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.logs import log_context
 from app.models import InboxItem, Order, Shipment, Store
 from app.models.inbox import InboxState
 from app.models.store import StoreStatus
@@ -73,7 +74,8 @@ def process_inbox(session: Session, *, adapter_for: Callable[[Store | None, str]
                         lease=lease, where=[InboxItem.state == InboxState.PENDING])
     counts = {"done": 0, "failed": 0, "retry": 0}
     for item in claimed:
-        outcome = _process_one(session, item_id=item.id, adapter_for=adapter_for, now=now, ctx=ctx)
+        with log_context(store=item.store_id, inbox_item=item.id):
+            outcome = _process_one(session, item_id=item.id, adapter_for=adapter_for, now=now, ctx=ctx)
         counts[outcome] += 1
     return counts
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.models import InboxItem
 
@@ -71,7 +71,7 @@ class InboxWriter:
 
     def _write_batch(self, batch: list[_Pending]) -> None:
         try:
-            self._insert(batch)
+            self._insert_retrying(batch)
         except IntegrityError:
             # One row broke the batch (its store was deleted meanwhile): store the others one by one.
             for pending in batch:
@@ -79,6 +79,16 @@ class InboxWriter:
                     self._insert([pending])
                 except IntegrityError as exc:
                     pending.error = exc
+
+    def _insert_retrying(self, batch: list[_Pending]) -> None:
+        """The pool skips pre-ping (a round trip per batch): after a database restart the first attempt finds a dead
+        connection, which is dropped, so one more attempt on a fresh connection is all it takes."""
+        try:
+            self._insert(batch)
+        except DBAPIError as exc:
+            if isinstance(exc, IntegrityError) or not exc.connection_invalidated:
+                raise
+            self._insert(batch)
 
     def _insert(self, batch: list[_Pending]) -> None:
         stmt = (pg_insert(InboxItem.__table__).values([p.values for p in batch])

@@ -10,11 +10,14 @@ from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
+from app.logs import log_context
 from app.models import CarrierAccount, Order, OutboxItem, Shipment, Store, TrackingEventRecord
 from app.services.cadence import next_poll_at, quota_interval
 from app.services.claims import claim_due
+from app.services.counters import Tally
 from app.services.tracking import TrackingContext, apply_tracking_result
 from integrations.carriers.base import Carrier, TrackingError, TrackingErrorCode, TrackingResult, error_results
 
@@ -35,6 +38,8 @@ def _track(batch: PollBatch) -> list[TrackingResult]:
     numbers = [s.tracking_number for s in batch.shipments]
     try:
         return batch.carrier.track(numbers=numbers)
+    except DBAPIError:  # our database (the shared quota), not the carrier: no backoff, the lease brings it back
+        raise
     except Exception as exc:  # an adapter bug must not take the other carriers' results down with it
         log.exception("carrier %s failed for a batch of %d", batch.carrier.code, len(numbers))
         return error_results(numbers, code=TrackingErrorCode.CARRIER_DOWN, message=f"{type(exc).__name__}: {exc}"[:300])
@@ -87,14 +92,35 @@ def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ct
     return totals
 
 
-def _poll_batch(batch: PollBatch, *, open_session: Callable[[], Session], owns_session: bool, now: datetime,
-                ctx: TrackingContext, rng: random.Random) -> dict[str, int]:
-    results = {r.tracking_number: r for r in _track(batch)}
+def _poll_batch(batch: PollBatch, **kwargs) -> dict[str, int]:
+    with log_context(store=batch.shipments[0].store_id if batch.shipments else None, carrier=batch.carrier.code):
+        return _poll_batch_in_context(batch, **kwargs)
+
+
+def _outcomes(batch: PollBatch, results: dict[str, TrackingResult]) -> Tally:
+    """Polls per carrier and outcome ("ok" or the error code), counted with the batch's own commit."""
+    tally = Tally()
+    for shipment in batch.shipments:
+        result = results.get(shipment.tracking_number)
+        outcome = "missing" if result is None else ("ok" if result.error is None else str(result.error.code))
+        tally.add("polls_total", carrier=batch.carrier.code, outcome=outcome)
+    return tally
+
+
+def _poll_batch_in_context(batch: PollBatch, *, open_session: Callable[[], Session], owns_session: bool, now: datetime,
+                           ctx: TrackingContext, rng: random.Random) -> dict[str, int]:
+    try:
+        results = {r.tracking_number: r for r in _track(batch)}
+    except DBAPIError:
+        log.warning("database unavailable while polling %d %s parcels; they are polled again when the lease ends",
+                    len(batch.shipments), batch.carrier.code)
+        return {"polled": 0, "errors": 0, "triggers": 0}
     session = open_session()
     try:
         try:
             # Fast path: the whole batch in one unit of work, written in a few batched statements at commit.
             counts = _apply_batch(session, batch, results, now=now, ctx=ctx, rng=rng, isolate=False)
+            _outcomes(batch, results).flush_to(session)
             session.commit()
         except Exception:
             # Something in the batch is broken: start over parcel by parcel, so it costs only that parcel.
@@ -102,6 +128,7 @@ def _poll_batch(batch: PollBatch, *, open_session: Callable[[], Session], owns_s
             log.warning("a batch of %d %s results failed to apply; applying them one by one", len(batch.shipments),
                         batch.carrier.code)
             counts = _apply_batch(session, batch, results, now=now, ctx=ctx, rng=rng, isolate=True)
+            _outcomes(batch, results).flush_to(session)
             session.commit()
         return counts
     except Exception:
@@ -171,6 +198,7 @@ def _apply_isolated(session: Session, *, shipment: Shipment, now: datetime, **kw
             session.flush()
         return written
     except Exception:
-        log.exception("applying tracking result for shipment %s failed; it will be polled again", shipment.id)
+        with log_context(shipment=shipment.id):
+            log.exception("applying tracking result for shipment %s failed; it will be polled again", shipment.id)
         shipment.next_poll_at = now + timedelta(minutes=15)
         return 0

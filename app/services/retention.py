@@ -1,4 +1,4 @@
-"""Data retention: carrier events, raw carrier answers and event payloads of long-finished parcels are deleted in batches."""
+"""Data retention: carrier events and answers, sent payloads and processed webhook bodies past the window, in batches."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import OutboxItem, Shipment, Store, TrackingEventRecord
+from app.models import InboxItem, OutboxItem, Shipment, Store, TrackingEventRecord
+from app.models.inbox import InboxState
 from app.models.outbox import OutboxState
 from app.services.store_settings import DEFAULT_RETENTION_DAYS, RETENTION_DAYS
 from integrations.status import ShipmentStatus
@@ -29,12 +30,22 @@ def purge_batch(session: Session, *, now: datetime, limit: int) -> dict[str, int
     The shipment row itself stays (the order and the analytics still count it); outbox rows that are still pending
     are never touched. Each call is one short transaction, so the job never holds long locks on busy tables.
     """
-    totals = {"shipments": 0, "events": 0, "outbox": 0}
+    totals = {"shipments": 0, "events": 0, "outbox": 0, "inbox": 0, "purged": 0}
     remaining = limit
     for store in session.scalars(select(Store).order_by(Store.id)):
         if remaining <= 0:
             break
         cutoff = now - timedelta(days=retention_days(store))
+        # Raw webhook bodies (names, addresses) of processed deliveries; pending ones are still work to do.
+        old_inbox = select(InboxItem.id).where(InboxItem.store_id == store.id, InboxItem.state != InboxState.PENDING,
+                                               InboxItem.received_at < cutoff).limit(remaining)
+        inbox = session.execute(delete(InboxItem).where(InboxItem.id.in_(old_inbox.scalar_subquery())),
+                                execution_options={"synchronize_session": False}).rowcount or 0
+        totals["inbox"] += inbox
+        totals["purged"] += inbox
+        remaining -= inbox
+        if remaining <= 0:
+            break
         has_data = or_(exists().where(TrackingEventRecord.shipment_id == Shipment.id),
                        exists().where(OutboxItem.shipment_id == Shipment.id, OutboxItem.state != OutboxState.PENDING))
         ids = list(session.scalars(select(Shipment.id).where(
@@ -50,6 +61,7 @@ def purge_batch(session: Session, *, now: datetime, limit: int) -> dict[str, int
         session.execute(update(Shipment).where(Shipment.id.in_(ids)).values(raw_payload=None),
                         execution_options={"synchronize_session": False})
         totals["shipments"] += len(ids)
+        totals["purged"] += len(ids)
         remaining -= len(ids)
         log.info("retention: store %s purged %d parcels finished before %s", store.id, len(ids), cutoff.date())
     return totals

@@ -54,4 +54,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics)
     app.register_blueprint(store_settings)
     app.register_blueprint(tracking)
+    from app.web.metrics import bp as metrics
+    from app.web.security_headers import init_security_headers
+
+    app.register_blueprint(metrics)
+    init_security_headers(app)
     app.teardown_appcontext(_close_session)

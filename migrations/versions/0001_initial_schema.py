@@ -28,6 +28,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
     sa.UniqueConstraint('email', name=op.f('uq_accounts_email'))
     )
+    op.create_table('metric_counters',
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('labels', sa.String(length=255), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('name', 'labels', name=op.f('pk_metric_counters'))
+    )
     op.create_table('rate_limit_windows',
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
@@ -370,4 +376,5 @@ def downgrade() -> None:
     op.drop_table('account_stores')
     op.drop_table('stores')
     op.drop_table('rate_limit_windows')
+    op.drop_table('metric_counters')
     op.drop_table('accounts')
