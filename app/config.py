@@ -88,6 +88,7 @@ def load_config(environ: Mapping[str, str] | None = None, overrides: Mapping[str
         "KLAVIYO_CLIENT_ID": env.get("KLAVIYO_CLIENT_ID"),
         "KLAVIYO_CLIENT_SECRET": env.get("KLAVIYO_CLIENT_SECRET"),
         "KLAVIYO_RATE_LIMIT": _bool(env.get("KLAVIYO_RATE_LIMIT"), True),
+        "CARRIER_RATE_LIMIT": _bool(env.get("CARRIER_RATE_LIMIT"), True),
         "CARRIER_CONNECT_TIMEOUT_SECONDS": _float(env.get("CARRIER_CONNECT_TIMEOUT_SECONDS"), 3.05),
         "CARRIER_READ_TIMEOUT_SECONDS": _float(env.get("CARRIER_READ_TIMEOUT_SECONDS"), 10.0),
         "BACKFILL_WINDOW_HOURS": _int(env.get("BACKFILL_WINDOW_HOURS"), 48),

@@ -57,7 +57,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--latency", type=float, default=0.005)
     parser.add_argument("--batch", type=int, default=500, help="rows claimed per pass (the outbox default)")
-    args = parser.parse_args()
+    figures = run(parser.parse_args())
+    print(f"{figures['sent']} events in {figures['seconds']:.2f} s: {figures['rate']:,.0f} events/s "
+          f"(fake recorded {figures['recorded']}, accepted {figures['accepted']})")
+
+
+def run(args: argparse.Namespace) -> dict[str, float]:
 
     url = os.environ.get("BENCH_DATABASE_URL", "postgresql://127.0.0.1:5432/test").replace(
         "postgresql://", "postgresql+psycopg://", 1)
@@ -97,10 +102,8 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         stop.set()
         recorded, deliveries = result.get(timeout=10)
-        print(f"{sent} events in {elapsed:.2f} s: {sent / elapsed:,.0f} events/s "
-              f"(batch {args.batch}, latency {args.latency * 1000:.0f} ms; fake recorded {recorded}, "
-              f"accepted {deliveries})")
         runtime.db.dispose()
+        return {"sent": sent, "seconds": elapsed, "rate": sent / elapsed, "recorded": recorded, "accepted": deliveries}
     finally:
         stop.set()
         fake.join(timeout=10)

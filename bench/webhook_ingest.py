@@ -121,7 +121,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=400)
-    args = parser.parse_args()
+    figures = run(parser.parse_args())
+    print(f"statuses: {figures['statuses']}; stored in inbox: {figures['stored']} (incl. warm-up)")
+    print(f"accepted/s: {figures['rate']:.0f}")
+    print(f"latency ms: p50 {figures['p50_ms']:.1f}  p99 {figures['p99_ms']:.1f}; web peak RSS {figures['rss_mb']:.0f} MB")
+
+
+def run(args: argparse.Namespace) -> dict:
+    from bench.common import tree_peak_rss_mb
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
@@ -145,18 +152,15 @@ def main() -> None:
         _wait_ready(port, time.time() + 30)
         _run_load(port, requests=args.warmup, clients=min(args.clients, 4))  # warm pools and caches
         latencies, statuses, elapsed = _run_load(port, requests=args.requests, clients=args.clients)
+        rss = tree_peak_rss_mb(server.pid)
         with engine.connect() as conn:
             stored = conn.execute(text("SELECT count(*) FROM inbox")).scalar_one()
         engine.dispose()
         accepted = statuses.get(200, 0)
         latencies.sort()
         p = lambda q: latencies[min(int(q * len(latencies)), len(latencies) - 1)] * 1000  # noqa: E731
-        print(f"deliveries: {len(latencies)} over {args.clients} connections, gunicorn {args.workers}x{args.threads}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"statuses: {statuses}; stored in inbox: {stored} (incl. {args.warmup} warm-up)")
-        print(f"accepted/s: {accepted / elapsed:.0f}")
-        print(f"latency ms: p50 {p(0.50):.1f}  p90 {p(0.90):.1f}  p99 {p(0.99):.1f}  max {latencies[-1] * 1000:.1f}  "
-              f"mean {statistics.fmean(latencies) * 1000:.1f}")
+        return {"rate": accepted / elapsed, "p50_ms": p(0.50), "p99_ms": p(0.99), "statuses": statuses,
+                "stored": stored, "rss_mb": rss, "mean_ms": statistics.fmean(latencies) * 1000}
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -1,6 +1,7 @@
 """The inbox: store a webhook delivery first (deduplicated), then process stored deliveries in claimed batches."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -23,11 +24,18 @@ from integrations.stores.base import StorePlatform, WebhookChange
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+MAX_TOPIC = 64  # the column's width; real topics are far shorter
+
+
+def bounded_key(key: str) -> str:
+    """A dedupe key that fits its column: long (sender-chosen) keys become a prefix and their hash."""
+    return key if len(key) <= 200 else f"{key[:100]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def store_delivery(session: Session, *, source: str, topic: str, dedupe_key: str, body: bytes,
                    headers: dict[str, str] | None = None, store_id: int | None = None, now: datetime) -> bool:
     """Keep a delivery for later processing; False when the same delivery was stored before (a duplicate)."""
+    dedupe_key, topic = bounded_key(dedupe_key), topic[:MAX_TOPIC]
     if session.scalar(select(InboxItem.id).where(InboxItem.source == source, InboxItem.dedupe_key == dedupe_key)):
         return False
     item = InboxItem(source=source, topic=topic, dedupe_key=dedupe_key, body=body, headers=headers or {},

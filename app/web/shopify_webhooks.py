@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.models import InboxItem, Store
 from app.models.inbox import InboxState
-from app.services.inbox import store_delivery_kwargs
+from app.services.inbox import MAX_TOPIC, bounded_key, store_delivery_kwargs
 from app.services.inbox_writer import InboxWriter
 from app.web import runtime
 from integrations.stores.shopify.webhooks import read_delivery_headers, verify_webhook_hmac
@@ -138,6 +138,8 @@ def receive():
         return _plain(400, "malformed JSON")
     if not delivery.topic or not delivery.shop_domain:
         return _plain(400, "missing X-Shopify-Topic or X-Shopify-Shop-Domain")
+    if len(delivery.topic) > MAX_TOPIC:
+        return _plain(400, "unknown X-Shopify-Topic")
     engine = _ingest_engine()
     store_id = _store_ids().get(engine, delivery.shop_domain.lower())
     if store_id is None:
@@ -145,7 +147,7 @@ def receive():
         return _plain(200)
     key = delivery.event_id or delivery.webhook_id or hashlib.sha256(delivery.topic.encode() + body).hexdigest()
     now = runtime().clock()
-    values = {"source": "shopify", "topic": delivery.topic, "dedupe_key": f"{delivery.shop_domain}:{key}",
+    values = {"source": "shopify", "topic": delivery.topic, "dedupe_key": bounded_key(f"{delivery.shop_domain}:{key}"),
               "body": body, "headers": store_delivery_kwargs(request.headers), "store_id": store_id,
               "state": InboxState.PENDING, "attempts": 0, "received_at": now, "next_attempt_at": now}
     try:

@@ -38,6 +38,12 @@ class HttpCarrier:
     TRACKING_URL: ClassVar[str]  # "{number}" placeholder
     transport_headers: ClassVar[Mapping[str, str]] = {}
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("parse", "parse_webhook"):
+            if name in cls.__dict__:
+                setattr(cls, name, _shape_guard(cls.__dict__[name], code=getattr(cls, "code", cls.__name__)))
+
     def __init__(self, *, credentials: Mapping[str, str] | None = None, base_url: str | None = None,
                  timeout: tuple[float, float] = DEFAULT_TIMEOUT, gate: RequestGate | None = None,
                  retry_policy: RetryPolicy | None = None) -> None:
@@ -170,3 +176,19 @@ def match_text(text: str | None, rules: Sequence[TextRule]) -> tuple[ShipmentSta
         if pattern.search(text):
             return status, sub
     return None
+
+
+def _shape_guard(parse, *, code: str):  # type: ignore[no-untyped-def]
+    """A body of the wrong shape is a ValueError whatever the parser tripped over (a missing key, a list where a
+    dict was expected, a number too large), so the caller's one `except ValueError` covers every bad answer."""
+    import functools
+
+    @functools.wraps(parse)
+    def guarded(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return parse(self, *args, **kwargs)
+        except ValueError:
+            raise
+        except (KeyError, IndexError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
+            raise ValueError(f"unexpected {code} response shape ({type(exc).__name__})") from exc
+    return guarded

@@ -239,6 +239,8 @@ def _event_time(event: Mapping[str, Any]) -> datetime:
     gmt, offset = event.get("GMTTimestamp"), event.get("GMTOffset")
     if gmt and offset:
         return parse_iso(str(gmt), zone=timezone.utc).astimezone(fixed_offset(str(offset)))
+    if not event.get("eventTimestamp"):
+        raise ValueError("USPS event without eventTimestamp")
     local = str(event["eventTimestamp"])
     if offset:
         return parse_iso(local, ignore_offset=True).replace(tzinfo=fixed_offset(str(offset)))

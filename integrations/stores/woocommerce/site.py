@@ -50,5 +50,5 @@ def domain_of(source: str) -> str | None:
     """The domain an `X-WC-Webhook-Source` header (the site's home URL, e.g. "https://shop.example.com/") names."""
     try:
         return parse_site_url(source, allow_http=True).domain
-    except ConnectError:
+    except (ConnectError, ValueError):  # ValueError: not even a URL (urllib refuses it, e.g. "[")
         return None
