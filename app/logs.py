@@ -17,7 +17,7 @@ _context: ContextVar[dict[str, Any]] = ContextVar("log_context", default={})
 _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "<email>"),
     (re.compile(r"\+\d{8,15}\b"), "<phone>"),
-    (re.compile(r"\b(pk|sk|shpat|shpca|shppa|shpua|shpss|ck|cs)_[A-Za-z0-9]{8,}"), r"\1_<hidden>"),
+    (re.compile(r"\b(pk|sk|shpat|shpca|shppa|shpua|shpss|ck|cs)_[A-Za-z0-9_]{8,}"), r"\1_<hidden>"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 <hidden>"),
     (re.compile(r"gAAAAA[A-Za-z0-9_=-]{20,}"), "<encrypted>"),
     (re.compile(r"(?i)((?:api[_-]?key|secret|password|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"), r"\1<hidden>"),

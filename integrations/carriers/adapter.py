@@ -1,10 +1,12 @@
 """Shared skeleton of HTTP carriers: the constructor convention and a `track` that never loses a batch."""
 from __future__ import annotations
 
+import json
+
 import logging
 import re
 from dataclasses import replace
-from typing import ClassVar, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Iterator, Mapping, Sequence
 
 from integrations.carriers.base import (
     Quota,
@@ -162,6 +164,17 @@ def _renumber(result: TrackingResult, number: str) -> TrackingResult:
 
 
 TextRule = tuple["re.Pattern[str]", ShipmentStatus, "str | None"]
+
+
+def json_object(payload: bytes | str, *, what: str) -> dict[str, Any]:
+    """The parsed JSON object of a carrier body; ValueError naming the carrier for anything else."""
+    try:
+        data = json.loads(payload)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"not {what}: expected a JSON object")
+    return data
 
 
 def text_rules(*rules: tuple[str, ShipmentStatus, str | None]) -> tuple[TextRule, ...]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from dataclasses import replace
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier
+from integrations.carriers.adapter import HttpCarrier, json_object
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -162,12 +161,7 @@ class AfterShip(HttpCarrier):
     # -- parsing --------------------------------------------------------------------------------------------
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not an AfterShip body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not an AfterShip body: expected a JSON object")
+        data = json_object(payload, what="an AfterShip body")
         if isinstance(data.get("msg"), dict) and "tracking_number" in data["msg"]:  # a webhook delivery
             return [self._tracking(data["msg"])]
         meta = data.get("meta")

@@ -1,11 +1,10 @@
 """DHL Shipment Tracking - Unified (GET /track/shipments): Paket, Express, eCommerce and Deutsche Post."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -104,12 +103,7 @@ class Dhl(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a DHL tracking body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a DHL tracking body: expected a JSON object")
+        data = json_object(payload, what="a DHL tracking body")
         if isinstance(data.get("shipments"), list):
             return [self._shipment(s) for s in data["shipments"] if isinstance(s, dict)]
         if "status" in data and ("title" in data or "detail" in data):

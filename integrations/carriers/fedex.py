@@ -1,12 +1,11 @@
 """FedEx Track API v1 (OAuth client credentials, POST /track/v1/trackingnumbers, 30 numbers per call)."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -129,12 +128,7 @@ class Fedex(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a FedEx tracking body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a FedEx tracking body: expected a JSON object")
+        data = json_object(payload, what="a FedEx tracking body")
         output = data.get("output")
         if isinstance(output, dict) and isinstance(output.get("completeTrackResults"), list):
             return [self._complete(c) for c in output["completeTrackResults"] if isinstance(c, dict)]

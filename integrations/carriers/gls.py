@@ -1,12 +1,11 @@
 """GLS Track and Trace v1 (OAuth client credentials, up to 10 parcel numbers per call)."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     Quota,
     TrackingError,
@@ -107,12 +106,7 @@ class Gls(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a GLS tracking body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a GLS tracking body: expected a JSON object")
+        data = json_object(payload, what="a GLS tracking body")
         if isinstance(data.get("parcels"), list):
             return [self._parcel(p) for p in data["parcels"] if isinstance(p, dict)]
         if isinstance(data.get("fault"), dict):  # the API gateway's own errors (token, quota)

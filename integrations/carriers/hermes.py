@@ -1,12 +1,11 @@
 """Hermes Germany HSI `shipmentinfo` (OAuth password grant): keeps the timezone offsets Hermes sends."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -80,12 +79,7 @@ class Hermes(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a Hermes body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a Hermes body: expected a JSON object")
+        data = json_object(payload, what="a Hermes body")
         if isinstance(data.get("shipmentinfo"), list):
             return [self._shipment(s) for s in data["shipmentinfo"] if isinstance(s, dict)]
         if isinstance(data.get("result"), dict):

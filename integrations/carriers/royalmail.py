@@ -1,12 +1,11 @@
 """Royal Mail Tracking API v2 (`GET /mailpieces/v2/{id}/events`, IBM client id and secret headers)."""
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -18,7 +17,7 @@ from integrations.carriers.base import (
 )
 from integrations.carriers.countries import alpha2
 from integrations.carriers.localtime import fixed_offset, parse_date, parse_iso, zone_for
-from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
+from integrations.status import DeliveredTo, ShipmentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +81,7 @@ class RoyalMail(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a Royal Mail body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a Royal Mail body: expected a JSON object")
+        data = json_object(payload, what="a Royal Mail body")
         if isinstance(data.get("mailPieces"), dict):
             return [self._piece(data["mailPieces"])]
         if "httpCode" in data or isinstance(data.get("errors"), list):

@@ -1,13 +1,12 @@
 """UPS Track API v1 (OAuth client credentials, GET /api/track/v1/details/{inquiryNumber})."""
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -130,12 +129,7 @@ class Ups(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a UPS tracking body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a UPS tracking body: expected a JSON object")
+        data = json_object(payload, what="a UPS tracking body")
         if isinstance(data.get("trackResponse"), dict):
             shipments = data["trackResponse"].get("shipment") or []
             return [self._shipment(s) for s in shipments if isinstance(s, dict)]

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -136,12 +135,7 @@ class Usps(HttpCarrier):
         return [response.content]
 
     def parse(self, payload: bytes | str) -> list[TrackingResult]:
-        try:
-            data = json.loads(payload)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"not a USPS tracking body: {exc}") from None
-        if not isinstance(data, dict):
-            raise ValueError("not a USPS tracking body: expected a JSON object")
+        data = json_object(payload, what="a USPS tracking body")
         if "trackingNumber" in data and ("trackingEvents" in data or "statusCategory" in data):
             return [self._detail(data)]
         if isinstance(data.get("TrackResults"), dict):

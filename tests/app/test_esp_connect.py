@@ -1,7 +1,6 @@
 """Connecting Klaviyo (pasted key, OAuth with PKCE, token refresh), the signed webhook, and `flask esp ...`."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
