@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any, Sequence, TypeVar
+from typing import Any, Protocol, Sequence, TypeVar
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db import for_claim
+from integrations.errors import PermanentError, RetryableError
 
 Row = TypeVar("Row")
 
@@ -35,3 +36,23 @@ def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0, jitter: f
     """Exponential backoff with jitter: 30 s, 1 min, 2 min ... capped at an hour."""
     seconds = min(base * (2 ** max(attempts - 1, 0)), cap)
     return timedelta(seconds=seconds * (1 + random.uniform(-jitter, jitter)))
+
+
+class ScheduledRow(Protocol):
+    """A per-store schedule row (backfill / reconcile) that records its failures."""
+
+    failures: int
+    last_error: str | None
+    next_run_at: datetime
+
+
+def reschedule_after_failure(row: ScheduledRow, *, error: Exception, now: datetime, permanent_wait: timedelta) -> None:
+    """A periodic per-store job failed: record why and when to try again (Retry-After, backoff, or a long wait)."""
+    row.failures += 1
+    row.last_error = str(error)[:1000]
+    if isinstance(error, RetryableError) and error.retry_after:
+        row.next_run_at = now + timedelta(seconds=error.retry_after)
+    elif isinstance(error, PermanentError):
+        row.next_run_at = now + permanent_wait  # e.g. revoked credentials: try again later, not in a loop
+    else:
+        row.next_run_at = now + backoff(row.failures, base=60.0)

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.models import ShopifySync, Store
 from app.models.store import StoreStatus
-from app.services.claims import backoff, claim_due
+from app.services.claims import claim_due, reschedule_after_failure
 from app.services.orders import sync_order
 from app.services.shopify_install import subscribe_webhooks
-from integrations.errors import IntegrationError, PermanentError, RetryableError
+from integrations.errors import IntegrationError
 from integrations.stores.shopify.sync import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -72,16 +72,8 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
 def _record_failure(runtime: Runtime, *, store_id: int, now: datetime, error: IntegrationError) -> None:
     with runtime.db.session() as session:
         sync = session.get(ShopifySync, store_id)
-        if sync is None:
-            return
-        sync.failures += 1
-        sync.last_error = str(error)[:1000]
-        if isinstance(error, RetryableError) and error.retry_after:
-            sync.next_run_at = now + timedelta(seconds=error.retry_after)
-        elif isinstance(error, PermanentError):
-            sync.next_run_at = now + RECONCILE_EVERY  # e.g. a revoked token: try again hourly, not in a loop
-        else:
-            sync.next_run_at = now + backoff(sync.failures, base=60.0)
+        if sync is not None:
+            reschedule_after_failure(sync, error=error, now=now, permanent_wait=RECONCILE_EVERY)
 
 
 def sync_due(session: Session, runtime: Runtime, *, now: datetime, limit: int = 10,

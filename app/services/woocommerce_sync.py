@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Store, WooSync
 from app.models.store import StoreStatus
-from app.services.claims import backoff, claim_due
+from app.services.claims import claim_due, reschedule_after_failure
 from app.services.orders import sync_order
 from app.services.woocommerce_connect import WEBHOOK_PATH
-from integrations.errors import IntegrationError, PermanentError, RetryableError
+from integrations.errors import IntegrationError
 from integrations.stores.woocommerce import webhooks
 
 if TYPE_CHECKING:
@@ -71,16 +71,8 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
 def _record_failure(runtime: Runtime, *, store_id: int, now: datetime, error: IntegrationError) -> None:
     with runtime.db.session() as session:
         sync = session.get(WooSync, store_id)
-        if sync is None:
-            return
-        sync.failures += 1
-        sync.last_error = str(error)[:1000]
-        if isinstance(error, RetryableError) and error.retry_after:
-            sync.next_run_at = now + timedelta(seconds=error.retry_after)
-        elif isinstance(error, PermanentError):
-            sync.next_run_at = now + timedelta(hours=1)  # e.g. revoked keys: retry hourly, not in a loop
-        else:
-            sync.next_run_at = now + backoff(sync.failures, base=60.0)
+        if sync is not None:
+            reschedule_after_failure(sync, error=error, now=now, permanent_wait=timedelta(hours=1))
 
 
 def sync_due(session: Session, runtime: Runtime, *, now: datetime, limit: int = 10,
