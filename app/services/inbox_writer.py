@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.models import InboxItem
 
 log = logging.getLogger(__name__)
+_INSERT = (pg_insert(InboxItem.__table__).on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
+           .returning(InboxItem.__table__.c.source, InboxItem.__table__.c.dedupe_key, sort_by_parameter_order=True))
 MAX_ROWS = 200  # per commit; more would only make the first request in line wait longer
 WAIT_SECONDS = 10.0  # a request gives up (and the platform retries) if the database does not answer in time
 
@@ -91,10 +93,8 @@ class InboxWriter:
             self._insert(batch)
 
     def _insert(self, batch: list[_Pending]) -> None:
-        stmt = (pg_insert(InboxItem.__table__).values([p.values for p in batch])
-                .on_conflict_do_nothing(index_elements=["source", "dedupe_key"])
-                .returning(InboxItem.__table__.c.source, InboxItem.__table__.c.dedupe_key))
         with self._engine.begin() as connection:
-            new = {tuple(row) for row in connection.execute(stmt)}
+            # executemany of one cached statement: compiled once per process, sent as multi-row INSERTs.
+            new = {tuple(row) for row in connection.execute(_INSERT, [p.values for p in batch])}
         for pending in batch:
             pending.inserted = (pending.values["source"], pending.values["dedupe_key"]) in new
