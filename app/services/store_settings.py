@@ -7,6 +7,8 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from app.models import Store
+from app.services.cross_sell import SETTING as CROSS_SELL
+from app.services.cross_sell import PickError, parse_picks
 from app.services.delays import SETTINGS_KEYS as DELAY_KEYS
 from app.services.woocommerce_connect import COMPLETE_SETTING, NOTES_SETTING
 from app.services.writeback import SETTING as SHOPIFY_WRITEBACK
@@ -31,7 +33,7 @@ DEFAULT_RETENTION_DAYS = 180
 class Field:
     key: str
     label: str
-    kind: str  # int | float | bool | colour | url | choice
+    kind: str  # int | float | bool | colour | url | choice | products
     group: str
     default: Any = None
     minimum: float | None = None
@@ -59,6 +61,8 @@ FIELDS: tuple[Field, ...] = (
     Field(BRAND_ACCENT, "Accent colour", "colour", "branding", DEFAULT_ACCENT),
     Field(TRACKING_LANGUAGE, "Tracking page language", "choice", "branding", "auto", choices=TRACKING_LANGUAGES,
           help="auto: the order's language (English, German or French), else English."),
+    Field(CROSS_SELL, "Products to recommend on the tracking page", "products", "branding", [],
+          help="One a line: Title | https://product-url | https://image-url | price. Empty: the store's best sellers."),
     Field(RETENTION_DAYS, "Keep carrier events and event payloads of delivered parcels (days)", "int", "retention",
           DEFAULT_RETENTION_DAYS, 7, 3650, help="Older data is deleted by the nightly retention job."),
 )
@@ -108,6 +112,11 @@ def validate(store: Store, form: Mapping[str, str]) -> tuple[dict[str, Any], dic
             value, error = (raw.lower(), None) if HEX_COLOUR.match(raw) else (None, "a colour like #1f3a5f")
         elif field.kind == "url":
             value, error = _url(raw)
+        elif field.kind == "products":
+            try:
+                value = parse_picks(raw)
+            except PickError as exc:
+                value, error = None, str(exc)
         else:
             value, error = (raw, None) if raw in field.choices else (None, f"one of {', '.join(field.choices)}")
         if error:

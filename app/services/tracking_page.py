@@ -80,9 +80,19 @@ class ParcelView:
     items: list[dict[str, Any]]
     timeline: list[dict[str, str]] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
+    recommended: list[dict[str, Any]] = field(default_factory=list)  # the cross-sell block
+    currency: str = "EUR"
 
 
-def parcel_view(shipment: Shipment, *, lang: str) -> ParcelView:
+def _delivered_on(shipment: Shipment, lang: str) -> str | None:
+    """When it was delivered, in the carrier's local time like the timeline (not in UTC)."""
+    if shipment.status != S.DELIVERED.value or not shipment.delivered_at:
+        return None
+    event = next((e for e in shipment.events if e.status == S.DELIVERED.value), None)
+    return format_datetime(event.local_time if event is not None else shipment.delivered_at, lang)
+
+
+def parcel_view(shipment: Shipment, *, lang: str, recommended: list[dict[str, Any]] | None = None) -> ParcelView:
     order = shipment.order
     text = TEXT[lang]
     headline, explanation = status_words(shipment.status, shipment.substatus, lang)
@@ -112,11 +122,11 @@ def parcel_view(shipment: Shipment, *, lang: str) -> ParcelView:
         problem=shipment.status in PROBLEM_STATUSES or bool(shipment.delay_open), step=STEP_OF.get(shipment.status, 1),
         steps=steps, order_number=order.number, tracking_number=shipment.tracking_number, carrier=carrier_name(shipment),
         carrier_url=carrier_link(shipment), eta=eta_text,
-        delivered_on=format_datetime(shipment.delivered_at, lang) if shipment.delivered_at and shipment.status == S.DELIVERED.value else None,
+        delivered_on=_delivered_on(shipment, lang),
         pickup_location=shipment.pickup_location if shipment.status == S.READY_FOR_PICKUP.value else None,
         pickup_deadline=format_date(deadline, lang) if deadline and shipment.status == S.READY_FOR_PICKUP.value else None,
         index=index, count=max(len(outbound), 1), is_return=shipment.is_return, items=items_in(order, shipment),
-        timeline=timeline, others=others)
+        timeline=timeline, others=others, recommended=recommended or [], currency=order.currency)
 
 
 # -- lookup by order number and email or postcode ----------------------------------------------------------

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, request
 
-# Pages use no scripts of their own (only the Shopify embed does, and it sets its own policy); inline styles are
-# used by the charts and the branded tracking page, and logos are merchant-hosted https images.
+# Pages run no inline scripts: their one small script is served from our own origin (app/static/pages.js); the
+# Shopify embed sets its own policy. Inline styles are used by the charts and the branded tracking page, and logos
+# and product images are merchant-hosted https images.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' https: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 HSTS = "max-age=31536000; includeSubDomains"

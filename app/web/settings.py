@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.models import CarrierAccount, Store
 from app.services import store_settings
+from app.services.cross_sell import picks_as_text
 from app.services.esp_connections import current_connection, masked
 from app.web import db_session, runtime
 from app.web.access import require_store
@@ -31,7 +32,7 @@ def _render(store: Store, *, values: dict, errors: dict[str, str], status: int =
                            values=values, errors=errors, connection=connection, secret_hint=secret_hint,
                            accounts=accounts, carrier_names={c: cls.name for c, cls in CARRIERS.items()},
                            esp_link=page_link("esp", store=store.id), carriers_link=page_link("carriers", store=store.id),
-                           branding=store_settings.branding(store)), status
+                           branding=store_settings.branding(store), products_text=picks_as_text), status
 
 
 @bp.get("/settings")

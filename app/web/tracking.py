@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.models import Store
 from app.services import store_settings
+from app.services.cross_sell import cross_sell
 from app.services.ratelimit import take
 from app.services.tracking_i18n import LANGUAGE_NAMES, LANGUAGES, TEXT, choose_language
 from app.services.tracking_page import first_parcel, load_shipment, lookup, parcel_view
@@ -61,7 +62,7 @@ def parcel(token: str):
     store = db.get(Store, shipment.store_id)
     lang = choose_language(requested=requested, store_setting=store.setting(store_settings.TRACKING_LANGUAGE, "auto"),
                            order_locale=shipment.order.locale, accept=_browser_language())
-    view = parcel_view(shipment, lang=lang)
+    view = parcel_view(shipment, lang=lang, recommended=cross_sell(db, store=store, order=shipment.order))
     return _private(make_response(render_template("tracking/parcel.html", view=view, text=view.text, lang=lang,
                                                   brand=store_settings.branding(store), token=token, store=store,
                                                   languages=LANGUAGE_NAMES)))

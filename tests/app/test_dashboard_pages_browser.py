@@ -1,5 +1,6 @@
 """In a real Chromium: the merchant clicks through overview, shipments, a shipment, analytics and settings; a shopper
-on a phone opens the tracking page and finds a parcel with the lookup form. Screenshots go to SCREENSHOT_DIR (/tmp)."""
+on a phone opens the tracking page and finds a parcel with the lookup form. Screenshots go to SCREENSHOT_DIR
+(default tests/screenshots/, ignored by git, kept by CI as artefacts)."""
 from __future__ import annotations
 
 import os
@@ -16,7 +17,8 @@ from tests.app.test_dashboard_browser import CHROMIUM, live_server  # noqa: F401
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Chromium is not installed (/usr/bin/chromium)")]
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[1] / "screenshots")
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
@@ -123,3 +125,52 @@ def test_shopper_tracks_a_parcel_on_a_phone(live_server, browser, runtime, clock
     page.wait_for_url("**/t/**")
     assert page.locator("#status-headline").is_visible()
     context.close()
+
+
+def test_marketer_sends_a_test_event_and_retries_a_failed_one(live_server, browser, runtime, clock, session):  # noqa: F811
+    from app.models import OutboxItem
+
+    _ten_days_of_sandbox(runtime, clock)
+    failed = session.scalars(select(OutboxItem).where(OutboxItem.state == "sent")).first()
+    failed.state, failed.last_error = "failed", "400: profile email is invalid"
+    session.commit()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(live_server + "/")
+    page.click("header >> text=Triggers")
+    row = page.locator("tr", has_text="Shipment Delivered").first
+    row.locator("text=Send test event").click()
+    page.wait_for_selector(".flash")
+    assert "Shipment Delivered" in page.text_content(".flash")
+    page.screenshot(path=str(SCREENSHOTS / "parcelwise-triggers-desktop.png"), full_page=True)
+
+    page.goto(f"{live_server}/events?state=failed")
+    failed_row = page.locator("tr.event-row", has_text="profile email is invalid")
+    assert failed_row.count() == 1
+    failed_row.locator("text=Retry").click()
+    page.wait_for_selector(".flash")
+    session.expire_all()
+    assert session.get(OutboxItem, failed.id).state == "pending"
+    page.screenshot(path=str(SCREENSHOTS / "parcelwise-events-desktop.png"), full_page=True)
+
+
+@pytest.mark.parametrize("lang,miss_text", [("en", "could not find a parcel"), ("de", "kein Paket")])
+def test_shopper_looks_up_an_order_in_both_languages(live_server, browser, runtime, clock, session, lang, miss_text):  # noqa: F811
+    _ten_days_of_sandbox(runtime, clock)
+    order = session.scalars(select(Order).where(Order.shipments.any())).first()
+    for width, name in ((375, "mobile"), (1280, "desktop")):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE" if lang == "de" else "en-GB")
+        page = context.new_page()
+        page.goto(f"{live_server}/track?lang={lang}")
+        assert page.locator("html").get_attribute("lang") == lang
+        page.fill("#order_number", order.number)
+        page.fill("#secret", "nobody@example.com")
+        page.click("#lookup button")
+        assert miss_text in page.text_content("#lookup-message")
+        page.fill("#order_number", order.number)
+        page.fill("#secret", order.shipping_postcode)
+        page.click("#lookup button")
+        page.wait_for_url("**/t/**")
+        assert page.locator("#status-headline").is_visible()
+        assert page.locator("#recommended li").count() >= 1  # the store's best sellers, not what was bought
+        page.screenshot(path=str(SCREENSHOTS / f"parcelwise-tracking-{lang}-{name}.png"), full_page=True)
+        context.close()
