@@ -19,6 +19,7 @@ from app.services.claims import backoff, claim_due
 from app.services.fulfillments import merge_fulfillment
 from app.services.orders import sync_order
 from app.services.privacy import PRIVACY_HANDLERS
+from app.services.shopify_returns import apply_return
 from app.services.tracking import TrackingContext
 from integrations.stores.base import StorePlatform, WebhookChange
 
@@ -65,6 +66,8 @@ def apply_change(session: Session, *, store: Store, change: WebhookChange, now: 
         session.execute(delete(Order).where(Order.store_id == store.id, Order.external_id == change.order_external_id))
     elif change.kind == WebhookChange.KIND_UNINSTALLED:
         stop_store(session, store)
+    elif change.kind == WebhookChange.KIND_RETURN and adapter is not None:
+        apply_return(session, store=store, change=change, now=now, ctx=ctx, adapter=adapter)
     elif change.kind in HANDLERS:
         HANDLERS[change.kind](session, store=store, change=change, now=now)
 

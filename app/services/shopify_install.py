@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 # The minimum (keep in step with shopify.app.toml): orders and fulfillments to track parcels, write_fulfillments
 # for the fulfillment events of the write-back.
-SCOPES: tuple[str, ...] = ("read_orders", "read_fulfillments", "write_fulfillments")
+SCOPES: tuple[str, ...] = ("read_orders", "read_fulfillments", "write_fulfillments", "read_returns")
 WEBHOOK_PATH = "/webhooks/shopify"
 
 

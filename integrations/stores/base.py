@@ -80,6 +80,7 @@ class WebhookChange:
     KIND_CUSTOMER_DATA_REQUEST: ClassVar[str] = "customer_data_request"
     KIND_SHOP_REDACT: ClassVar[str] = "shop_redact"
     KIND_IGNORED: ClassVar[str] = "ignored"
+    KIND_RETURN: ClassVar[str] = "return"  # a return's parcels must be looked up (see `return_id`)
 
     kind: str
     order: StoreOrder | None = None
@@ -87,6 +88,7 @@ class WebhookChange:
     customer_email: str | None = None
     customer_id: str | None = None
     fulfillment: StoreFulfillment | None = None  # for fulfillment-only topics
+    return_id: str | None = None  # for returns topics: the platform's return, whose parcels the app fetches
     # Orders a privacy request names explicitly (Shopify's `orders_to_redact` / `orders_requested`); the
     # customer's email and id alone can miss guest orders placed under another address.
     order_external_ids: tuple[str, ...] = ()

@@ -1,6 +1,8 @@
 """Shopify install: the standalone auth-code grant, the embedded session-token path, re-install, backfill, reconcile."""
 from __future__ import annotations
 
+import re
+
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from app.jobs import shopify_sync_tick
 from app.models import Order, Shipment, ShopifySync, Store
 from app.models.store import StoreStatus
+from integrations.stores.shopify.webhooks import SUBSCRIBED_TOPICS
 from tests.app.shopify_support import app_config, clock, fake_shopify, install_via_oauth, shop_clock, shop_orders  # noqa: F401
 
 WEBHOOK_URI = "https://app.example.test/webhooks/shopify"
@@ -29,7 +32,7 @@ def test_standalone_install_stores_token_subscribes_and_backfills_under_throttli
     query = parse_qs(location.query)
     assert started.status_code == 302 and location.path == "/admin/oauth/authorize"
     assert query["client_id"] == [fake_shopify.api_key]
-    assert query["scope"] == ["read_orders,read_fulfillments,write_fulfillments"]
+    assert query["scope"] == ["read_orders,read_fulfillments,write_fulfillments,read_returns"]
     assert query["redirect_uri"] == ["https://app.example.test/shopify/callback"]
 
     params = fake_shopify.signed_callback(code=fake_shopify.issue_code(), state=query["state"][0])
@@ -44,7 +47,8 @@ def test_standalone_install_stores_token_subscribes_and_backfills_under_throttli
     assert _token_requests(fake_shopify)[0].json()["expiring"] == "1"  # expiring offline token asked for
     assert {s["topic"] for s in fake_shopify.subscriptions} == {
         "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "FULFILLMENTS_CREATE", "FULFILLMENTS_UPDATE",
-        "APP_UNINSTALLED"}
+        "APP_UNINSTALLED", "RETURNS_REQUEST", "RETURNS_APPROVE", "RETURNS_UPDATE", "RETURNS_PROCESS", "RETURNS_CLOSE",
+        "RETURNS_CANCEL", "RETURNS_DECLINE", "RETURNS_REOPEN", "REVERSE_DELIVERIES_ATTACH_DELIVERABLE"}
     assert {s["uri"] for s in fake_shopify.subscriptions} == {WEBHOOK_URI}
     assert client.get(f"/?store={store.id}").status_code == 200  # signed in to this shop
 
@@ -67,8 +71,9 @@ def test_standalone_install_stores_token_subscribes_and_backfills_under_throttli
     assert shopify_sync_tick(runtime) == {"stores": 0, "orders": 0, "errors": 0}
     clock.advance(hours=1, minutes=1)
     assert shopify_sync_tick(runtime)["stores"] == 1
-    last = fake_shopify.requests_to("/admin/api/{version}/graphql.json")[-2].json()  # before the subscription check
-    assert "updated_at:>=" in last["variables"]["query"]
+    reads = [r.json() for r in fake_shopify.requests_to("/admin/api/{version}/graphql.json")
+             if re.search(r"\borders\s*\(", r.json().get("query", ""))]
+    assert "updated_at:>=" in reads[-1]["variables"]["query"]
 
 
 @pytest.mark.parametrize("shop", ["evil.com", "x.myshopify.com.evil.com", "", "shop.example.com"])
@@ -120,7 +125,7 @@ def test_reinstall_updates_the_token_and_never_duplicates_the_store(client, runt
     session.refresh(store)
     assert store.status == StoreStatus.ACTIVE
     assert runtime.vault.decrypt(store.credentials_encrypted)["access_token"] != token_before
-    assert len(fake_shopify.subscriptions) == 6  # existing subscriptions are not created twice
+    assert len(fake_shopify.subscriptions) == len(SUBSCRIBED_TOPICS)  # existing subscriptions are not created twice
     assert session.get(ShopifySync, first).backfill_pending is True
 
 
@@ -146,7 +151,7 @@ def test_embedded_request_verifies_the_session_token_and_exchanges_it_once(clien
     assert runtime.vault.decrypt(store.credentials_encrypted)["access_token"] in fake_shopify.access_tokens
     exchanges = _token_requests(fake_shopify, "urn:ietf:params:oauth:grant-type:token-exchange")
     assert len(exchanges) == 1 and exchanges[0].json()["expiring"] == "1"
-    assert len(fake_shopify.subscriptions) == 6
+    assert len(fake_shopify.subscriptions) == len(SUBSCRIBED_TOPICS)
 
     again = client.get("/shopify/api/overview", headers={"Authorization": f"Bearer {fake_shopify.session_token()}"})
     assert again.status_code == 200

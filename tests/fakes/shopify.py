@@ -25,7 +25,8 @@ _COMPANIES = ("DHL Express", "UPS", "Deutsche Post", "Acme Freight", "DPD", "Roy
 _EVENT_STATUSES = {"ATTEMPTED_DELIVERY", "CARRIER_PICKED_UP", "CONFIRMED", "DELAYED", "DELIVERED", "FAILURE",
                    "IN_TRANSIT", "LABEL_PRINTED", "LABEL_PURCHASED", "OUT_FOR_DELIVERY", "PICKED_UP",
                    "READY_FOR_PICKUP"}
-_TOPICS = {"ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_DELETE", "FULFILLMENTS_CREATE",
+_TOPICS = {"RETURNS_REQUEST", "RETURNS_APPROVE", "RETURNS_UPDATE", "RETURNS_PROCESS", "RETURNS_CLOSE", "RETURNS_CANCEL",
+           "RETURNS_DECLINE", "RETURNS_REOPEN", "REVERSE_DELIVERIES_ATTACH_DELIVERABLE", "ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_DELETE", "FULFILLMENTS_CREATE",
            "FULFILLMENTS_UPDATE", "APP_UNINSTALLED"}
 
 
@@ -209,6 +210,7 @@ class FakeShopify(FakeService):
         self.refresh_tokens: dict[str, bool] = {}  # token -> used
         self.subscriptions: list[dict[str, Any]] = []
         self.fulfillment_events: list[dict[str, Any]] = []
+        self.returns: dict[str, dict[str, Any]] = {}  # return gid -> the GraphQL `Return` node
         self.throttled_answers = 0
         self.graphql_versions: set[str] = set()
         self._available = bucket_max
@@ -363,6 +365,8 @@ class FakeShopify(FakeService):
             handler, requested = self._fulfillment_event_create, 10.0
         elif "webhookSubscriptions" in query:
             handler, requested = self._webhook_list, 12.0
+        elif re.search(r"\breturn\s*\(", query):
+            handler, requested = self._return, 5.0
         elif re.search(r"\borders\s*\(", query):
             handler, requested = self._orders, 2.0 + int(variables.get("first", 0)) * self.cost_per_order
         else:
@@ -376,6 +380,22 @@ class FakeShopify(FakeService):
         spent = actual if actual is not None else requested
         left = self._charge(spent)
         return Response.json({"data": data, "extensions": {"cost": self._cost(requested, spent, int(left))}})
+
+    def _return(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], float]:
+        return {"return": self.returns.get(str(variables.get("id")))}, 3.0
+
+    def add_return(self, *, return_id: int, order_id: int, line_item_id: int, tracking_number: str | None,
+                   carrier: str = "DHL Express", delivery_id: int = 1) -> dict[str, Any]:
+        """A return in the GraphQL shape; `tracking_number=None` is a return requested but without a label yet."""
+        deliveries = [] if tracking_number is None else [{
+            "id": f"gid://shopify/ReverseDelivery/{delivery_id}",
+            "deliverable": {"tracking": {"number": tracking_number, "url": None, "carrierName": carrier},
+                            "label": {"createdAt": "2026-11-22T09:30:00Z"}}}]
+        node = {"id": f"gid://shopify/Return/{return_id}", "status": "OPEN", "order": {"id": f"gid://shopify/Order/{order_id}"},
+                "returnLineItems": {"nodes": [{"fulfillmentLineItem": {"lineItem": {"id": f"gid://shopify/LineItem/{line_item_id}"}}}]},
+                "reverseFulfillmentOrders": {"nodes": [{"reverseDeliveries": {"nodes": deliveries}}]}}
+        self.returns[node["id"]] = node
+        return node
 
     def _orders(self, query: str, variables: dict[str, Any]) -> tuple[dict[str, Any], float]:
         search = str(variables.get("query") or "")

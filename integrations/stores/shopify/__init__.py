@@ -1,13 +1,14 @@
 """The Shopify store platform: webhooks in, GraphQL reconcile and write-back out."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Callable, ClassVar, Iterator
 
 import requests
 
 from integrations.stores.base import StoreOrder, WebhookChange
 from integrations.stores.shopify import sync, webhooks
+from integrations.stores.shopify.returns import RETURN_QUERY, ReturnChange, parse_return_node
 from integrations.stores.shopify.graphql import DEFAULT_API_VERSION, RetryPolicy, ShopifyGraphQL
 from integrations.stores.shopify.oauth import DEFAULT_BASE_URL_TEMPLATE
 
@@ -44,3 +45,9 @@ class ShopifyStore:
 
     def fetch_order(self, *, external_id: str) -> StoreOrder | None:
         return sync.fetch_order(self.graphql, external_id=external_id, include_customer=self.include_customer)
+
+    def fetch_return(self, *, return_id: str) -> ReturnChange | None:
+        """A return with its order, items and every tracked reverse delivery (None when Shopify has no such return)."""
+        data = self.graphql.execute(RETURN_QUERY, {"id": f"gid://shopify/Return/{return_id}"})
+        node = data.get("return")
+        return parse_return_node(node, received_at=datetime.now(timezone.utc)) if node else None

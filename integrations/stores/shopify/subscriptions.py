@@ -53,8 +53,8 @@ def topic_name(enum_value: str) -> str:
     return f"{resource}/{action}"
 
 
-_KNOWN_RESOURCES = ("fulfillment_events", "fulfillment_orders", "order_transactions", "orders", "fulfillments",
-                    "app", "customers", "shop")
+_KNOWN_RESOURCES = ("fulfillment_events", "fulfillment_orders", "order_transactions", "reverse_deliveries", "orders",
+                    "fulfillments", "returns", "app", "customers", "shop")
 
 
 def _subscription(node: Any) -> WebhookSubscription:

@@ -8,9 +8,11 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 from integrations.stores.base import WebhookChange
+from integrations.stores.shopify.returns import RETURN_TOPICS, parse_return_webhook
 from integrations.stores.shopify.rest import fulfillment_parcels, parse_order
 from integrations.stores.shopify.values import blank_to_none, legacy_id
 
@@ -24,7 +26,7 @@ SUBSCRIBED_TOPICS: tuple[str, ...] = (
     "fulfillments/create",
     "fulfillments/update",
     "app/uninstalled",
-)
+) + RETURN_TOPICS
 # Mandatory privacy topics: Shopify only takes these from shopify.app.toml (`compliance_topics`) or the
 # Partner Dashboard, never from the API.
 COMPLIANCE_TOPICS: tuple[str, ...] = ("customers/data_request", "customers/redact", "shop/redact")
@@ -143,6 +145,11 @@ def _parse(topic: str, data: dict[str, Any]) -> WebhookChange:
         if "shop_domain" not in data and "shop_id" not in data:
             raise ValueError("shop/redact body names no shop")
         return WebhookChange(kind=WebhookChange.KIND_SHOP_REDACT)
+    if topic in RETURN_TOPICS:
+        # returns/* bodies carry no tracking and reverse_deliveries/* no order: the app looks the Return up.
+        change = parse_return_webhook(topic=topic, body=data, received_at=datetime.now(timezone.utc))
+        return WebhookChange(kind=WebhookChange.KIND_RETURN, return_id=change.return_id,
+                             order_external_id=change.order_external_id)
     logger.info("ignoring Shopify webhook topic %s", topic)
     return WebhookChange(kind=WebhookChange.KIND_IGNORED)
 

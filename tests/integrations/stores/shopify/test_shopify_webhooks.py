@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from integrations.stores.base import WebhookChange
+from integrations.stores.shopify.returns import RETURN_TOPICS
 from integrations.stores.shopify.webhooks import (
     ALL_TOPICS,
     COMPLIANCE_TOPICS,
@@ -196,6 +197,10 @@ def test_every_topic_we_listen_to_is_understood() -> None:
               "fulfillments/create": FULFILLMENT, "fulfillments/update": FULFILLMENT,
               "app/uninstalled": APP_UNINSTALLED, "customers/data_request": CUSTOMERS_DATA_REQUEST,
               "customers/redact": CUSTOMERS_REDACT, "shop/redact": SHOP_REDACT}
+    returned = {"id": 77, "status": "requested", "order": {"id": 450789469}, "return_line_items": []}
+    bodies.update({topic: returned for topic in RETURN_TOPICS if topic.startswith("returns/")})
+    bodies["reverse_deliveries/attach_deliverable"] = {
+        "id": 5, "return": {"id": 77}, "shipping_deliverable": {"tracking": {"tracking_number": "1Z999AA10123456784"}}}
     assert set(bodies) == set(ALL_TOPICS)
     assert set(COMPLIANCE_TOPICS) <= set(ALL_TOPICS)
     for topic, payload in bodies.items():
