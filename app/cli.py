@@ -118,7 +118,7 @@ def sandbox_seed(orders: int, if_empty: bool) -> None:
     with runtime.db.session() as session:
         if if_empty and has_orders(session):
             orders = 0
-        store = seed(session, orders=orders, now=runtime.clock())
+        store = seed(session, orders=orders, now=runtime.clock(), step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
         domain = store.domain
     click.echo(f"{orders} sandbox orders queued for processing")
     click.echo(domain)

@@ -122,7 +122,8 @@ def sandbox_tick(runtime: Runtime) -> dict[str, int]:
     from app.services.sandbox import live_tick
 
     with runtime.db.session() as session:
-        return live_tick(session, now=runtime.clock(), orders=max(1, runtime.config["SANDBOX_LIVE_ORDERS_PER_MINUTE"] // 2))
+        return live_tick(session, now=runtime.clock(), orders=max(1, runtime.config["SANDBOX_LIVE_ORDERS_PER_MINUTE"] // 2),
+                         step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,27 @@ from integrations.status import ShipmentStatus
 FIRST_ORDER_NUMBER = 1001
 
 
-def sandbox_store(session: Session) -> Store:
+# The sandbox's thresholds in journey steps: its parcels move a step every SANDBOX_STEP_SECONDS, not every few hours,
+# so "stalled" and "not shipped yet" are scaled the same way (business days still count: on Sundays and public
+# holidays the sandbox's clock for them stands still, like a real one).
+STALLED_AFTER_STEPS = 4
+STALLED_INTERNATIONAL_AFTER_STEPS = 5
+UNFULFILLED_AFTER_STEPS = 3
+SHIP_UNFULFILLED_AFTER_STEPS = 6
+
+
+def sandbox_settings(step_seconds: float) -> dict:
+    day = 86400.0
+    return {"stalled_after_business_days": STALLED_AFTER_STEPS * step_seconds / day,
+            "stalled_after_business_days_international": STALLED_INTERNATIONAL_AFTER_STEPS * step_seconds / day,
+            "fulfillment_delayed_after_business_days": UNFULFILLED_AFTER_STEPS * step_seconds / day}
+
+
+def sandbox_store(session: Session, *, step_seconds: float = 20.0) -> Store:
     store = session.scalar(select(Store).where(Store.platform == "sandbox", Store.domain == SANDBOX_DOMAIN))
     if store is None:
         store = Store(platform="sandbox", domain=SANDBOX_DOMAIN, name="Demo Shop (sandbox)", currency="EUR", country="DE",
-                      settings={})
+                      settings=sandbox_settings(step_seconds))
         session.add(store)
         session.flush()
     return store
@@ -34,8 +50,8 @@ def _deliver(session: Session, store: Store, topic: str, order: dict, now: datet
 
 
 def has_orders(session: Session) -> bool:
-    store = sandbox_store(session)
-    return session.scalar(select(InboxItem.id).where(InboxItem.store_id == store.id).limit(1)) is not None
+    store = session.scalar(select(Store).where(Store.platform == "sandbox", Store.domain == SANDBOX_DOMAIN))
+    return store is not None and session.scalar(select(InboxItem.id).where(InboxItem.store_id == store.id).limit(1)) is not None
 
 
 def _next_number(session: Session, store: Store) -> int:
@@ -44,10 +60,10 @@ def _next_number(session: Session, store: Store) -> int:
 
 
 def seed(session: Session, *, orders: int, now: datetime, rng: random.Random | None = None,
-         unfulfilled_share: float = 0.1) -> Store:
+         unfulfilled_share: float = 0.1, step_seconds: float) -> Store:
     """Create (or extend) the sandbox store with `orders` new orders, delivered through the inbox like webhooks."""
     rng = rng or random.Random()
-    store = sandbox_store(session)
+    store = sandbox_store(session, step_seconds=step_seconds)
     pending = _pending_numbers(session, store)
     start = max(_next_number(session, store), max(pending, default=0) + 1)
     for number in range(start, start + orders):
@@ -62,14 +78,15 @@ def _pending_numbers(session: Session, store: Store) -> list[int]:
     return [int(k.split(":", 1)[0]) for k in keys if k.split(":", 1)[0].isdigit()]
 
 
-def live_tick(session: Session, *, now: datetime, orders: int, rng: random.Random | None = None) -> dict[str, int]:
-    """Demo mode: new orders arrive, unfulfilled ones ship, and now and then a delivered parcel comes back."""
+def live_tick(session: Session, *, now: datetime, orders: int, step_seconds: float,
+              rng: random.Random | None = None) -> dict[str, int]:
+    """Demo mode: new orders arrive, unfulfilled ones ship (late), and now and then a delivered parcel comes back."""
     rng = rng or random.Random()
-    store = seed(session, orders=orders, now=now, rng=rng)
+    store = seed(session, orders=orders, now=now, rng=rng, step_seconds=step_seconds)
     shipped = returned = 0
     unfulfilled = session.scalars(select(Order).where(Order.store_id == store.id, ~Order.shipments.any()).limit(2))
     for order in unfulfilled:
-        if order.placed_at.timestamp() < now.timestamp() - 60:
+        if order.placed_at.timestamp() < now.timestamp() - SHIP_UNFULFILLED_AFTER_STEPS * step_seconds:
             _deliver(session, store, "orders/updated", ship(order_payload_from_row(order), rng=rng, now=now), now)
             shipped += 1
     if rng.random() < 0.3:

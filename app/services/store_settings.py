@@ -44,11 +44,13 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field(DELAY_KEYS["stalled_domestic"], "Stalled after (business days, domestic)", "float", "delays", 3.0, 1, 30,
+    # Fractions of a day are allowed (half a day for an express service; the sandbox counts in minutes).
+    Field(DELAY_KEYS["stalled_domestic"], "Stalled after (business days, domestic)", "float", "delays", 3.0, 0.001, 30,
           help="No new carrier scan for this long opens a Shipment Delayed episode."),
-    Field(DELAY_KEYS["stalled_international"], "Stalled after (business days, international)", "float", "delays", 5.0, 1, 30),
+    Field(DELAY_KEYS["stalled_international"], "Stalled after (business days, international)", "float", "delays", 5.0,
+          0.001, 30),
     Field(DELAY_KEYS["eta_slip_days"], "Estimate slipped by at least (days)", "int", "delays", 1, 1, 14),
-    Field(DELAY_KEYS["fulfillment_days"], "Fulfillment delayed after (business days)", "float", "delays", 2.0, 0.5, 30),
+    Field(DELAY_KEYS["fulfillment_days"], "Fulfillment delayed after (business days)", "float", "delays", 2.0, 0.001, 30),
     Field(DELAY_KEYS["saturdays"], "Saturdays are business days", "bool", "delays", True),
     Field(BACKFILL_WINDOW, "Backfill window (hours)", "int", "events", None, 1, 720,
           help="News older than this is sent with backfill: true, so it lands on the timeline without firing flows."),

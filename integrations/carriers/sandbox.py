@@ -64,6 +64,12 @@ JOURNEYS: dict[str, tuple[Step, ...]] = {
             Step(5, S.FAILED_ATTEMPT, "ATT", "Recipient not at home", "Hamburg, DE"),
             Step(6, S.EXCEPTION, "REF", "Acceptance refused by the recipient", "Hamburg, DE", ExceptionReason.REFUSED.value),
             Step(7, S.RETURNED_TO_SENDER, "RTS", "Returned to sender", "Berlin, DE")),
+    # Stalled: no scan for six steps between the hub and the depot (the sandbox store's stall threshold is four).
+    "STL": (_PRE, _PICKUP, _HUB,
+            Step(8, S.IN_TRANSIT, "DEP", "Arrived at the delivery depot", "Hamburg, DE"),
+            _ofd(9), _delivered(10, DeliveredTo.RECIPIENT, "Delivered to the recipient")),
+    # Slipped: from the depot scan on, the carrier's estimated delivery is a day later (see ETA_SLIP_AT).
+    "ETA": (_PRE, _PICKUP, _HUB, _DEPOT, _ofd(6), _delivered(7, DeliveredTo.RECIPIENT, "Delivered to the recipient")),
     "RET": (Step(0, S.LABEL_CREATED, "PRE", "Return label created", "Hamburg, DE"),
             Step(1, S.IN_TRANSIT, "PU", "Handed in at a parcel shop", "Hamburg, DE"),
             Step(2, S.IN_TRANSIT, "HUB", "Processed at parcel centre", "Leipzig, DE"),
@@ -71,7 +77,9 @@ JOURNEYS: dict[str, tuple[Step, ...]] = {
 }
 
 # Weights for new sandbox parcels: mostly happy, enough of every other journey to see each trigger.
-JOURNEY_WEIGHTS: dict[str, int] = {"STD": 35, "NBR": 10, "PKS": 15, "ATT": 10, "ADR": 8, "DLY": 12, "RTS": 6}
+JOURNEY_WEIGHTS: dict[str, int] = {"STD": 35, "NBR": 10, "PKS": 15, "ATT": 10, "ADR": 8, "DLY": 12, "RTS": 6,
+                                   "STL": 6, "ETA": 6}
+ETA_SLIP_AT = 3  # the step from which an "ETA" journey's estimated delivery moves a day later
 PREFIX = "SBX"
 
 
@@ -115,9 +123,12 @@ class SandboxCarrier:
             started = datetime.fromtimestamp(int(parts[2]), tz=timezone.utc)
             steps = [s for s in JOURNEYS[parts[1]] if started + s.at * self.step <= now]
             eta_steps = 7 if parts[1] in ("PKS", "ATT", "ADR", "DLY", "RTS") and len(steps) >= 3 else 5
+            eta = started + eta_steps * self.step
+            if parts[1] == "ETA" and started + ETA_SLIP_AT * self.step <= now:
+                eta += timedelta(days=1)
             shipments.append({
                 "id": number,
-                "eta": (started + eta_steps * self.step).astimezone(BERLIN).isoformat(),
+                "eta": eta.astimezone(BERLIN).isoformat(),
                 "events": [{"ts": (started + s.at * self.step).astimezone(BERLIN).isoformat(), "code": s.code,
                             "status": s.status.value, "sub": s.substatus, "text": s.text, "where": s.location}
                            for s in reversed(steps)],

@@ -60,7 +60,8 @@ def generate_order(*, rng: random.Random, number: int, now: datetime, fulfilled:
         "product_url": f"https://{SANDBOX_DOMAIN}/products/{_slug(title)}",
     } for i, (title, sku, price, variant) in enumerate(products, start=1)]
     total = sum(Decimal(i["price"]) * i["quantity"] for i in items) + Decimal("4.90")
-    placed_at = now - timedelta(minutes=rng.randint(5, 90))
+    # A fulfilled order was placed a while ago; an unfulfilled one just now, so its fulfillment delay can be watched.
+    placed_at = now - timedelta(minutes=rng.randint(5, 90)) if fulfilled else now
     order_id = str(number)
     order: dict[str, Any] = {
         "id": order_id, "number": f"#{number}", "placed_at": placed_at.isoformat(), "updated_at": now.isoformat(),

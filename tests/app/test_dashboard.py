@@ -14,7 +14,7 @@ from tests.app.factories import hours, make_order, make_shipment, make_store
 
 def _sandbox_with_events(runtime, clock):
     with runtime.db.session() as s:
-        seed(s, orders=6, now=clock.now, rng=random.Random(3), unfulfilled_share=0)
+        seed(s, orders=6, now=clock.now, rng=random.Random(3), unfulfilled_share=0, step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
     for _ in range(4):
         inbox_tick(runtime), poll_tick(runtime), outbox_tick(runtime)
         clock.advance(seconds=70)

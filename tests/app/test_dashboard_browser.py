@@ -37,7 +37,7 @@ def page():
 
 def test_merchant_sees_shipments_moving_and_events(live_server, page, runtime, clock):
     with runtime.db.session() as s:
-        seed(s, orders=8, now=clock.now, rng=random.Random(5), unfulfilled_share=0)
+        seed(s, orders=8, now=clock.now, rng=random.Random(5), unfulfilled_share=0, step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
     for _ in range(5):
         inbox_tick(runtime), poll_tick(runtime), outbox_tick(runtime)
         clock.advance(seconds=70)

@@ -172,7 +172,7 @@ def test_settings_validate_save_and_need_csrf(client, session, runtime):
     del bad["business_days_include_saturday"]
     response = client.post("/settings", data=bad)
     html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "Nothing was saved" in html and "between 1 and 30" in html
+    assert response.status_code == 400 and "Nothing was saved" in html and "between 0.001 and 30" in html
     assert "a colour like #1f3a5f" in html and "an https:// address" in html and "enter a whole number" in html
     session.expire_all()
     assert session.get(Store, store.id).settings["brand_color"] == "#112233"  # unchanged

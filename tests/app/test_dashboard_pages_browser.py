@@ -40,7 +40,7 @@ def _ten_days_of_sandbox(runtime, clock) -> None:
     rng = random.Random(11)
     for _day in range(10):
         with runtime.db.session() as s:
-            seed(s, orders=8, now=clock.now, rng=rng, unfulfilled_share=0)
+            seed(s, orders=8, now=clock.now, rng=rng, unfulfilled_share=0, step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
         for _ in range(6):
             inbox_tick(runtime), poll_tick(runtime), outbox_tick(runtime)
             clock.advance(hours=4)

@@ -20,12 +20,15 @@ EXPECTED = {  # journey -> triggers that must have fired (flows), in any order
     "DLY": {Trigger.ORDER_SHIPPED, Trigger.IN_TRANSIT, Trigger.DELAYED, Trigger.OUT_FOR_DELIVERY, Trigger.DELIVERED},
     "RTS": {Trigger.ORDER_SHIPPED, Trigger.IN_TRANSIT, Trigger.OUT_FOR_DELIVERY, Trigger.ATTEMPT_FAILED,
             Trigger.EXCEPTION, Trigger.RETURNED_TO_SENDER},
+    "STL": {Trigger.ORDER_SHIPPED, Trigger.IN_TRANSIT, Trigger.DELAYED, Trigger.OUT_FOR_DELIVERY, Trigger.DELIVERED},
+    "ETA": {Trigger.ORDER_SHIPPED, Trigger.IN_TRANSIT, Trigger.DELAYED, Trigger.OUT_FOR_DELIVERY, Trigger.DELIVERED},
 }
+DELAY_REASON = {"DLY": "carrier", "STL": "stalled", "ETA": "eta_slipped"}
 
 
 def test_sandbox_parcels_travel_and_every_trigger_fires_once(runtime, session, clock):
     with runtime.db.session() as s:
-        seed(s, orders=60, now=clock.now, rng=random.Random(7), unfulfilled_share=0)
+        seed(s, orders=60, now=clock.now, rng=random.Random(7), unfulfilled_share=0, step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
     for _ in range(60):  # sandbox step is 60 s in tests: 30 minutes of simulated time
         inbox_tick(runtime)
         poll_tick(runtime)
@@ -41,6 +44,13 @@ def test_sandbox_parcels_travel_and_every_trigger_fires_once(runtime, session, c
     for shipment in shipments:
         journey = shipment.tracking_number.split("-")[1]
         assert fired[shipment.id] == EXPECTED[journey], shipment.tracking_number
+    # exactly one Shipment Delayed per delayed parcel, for the reason its journey scripts
+    for shipment in shipments:
+        journey = shipment.tracking_number.split("-")[1]
+        delayed = session.scalars(select(OutboxItem).where(OutboxItem.shipment_id == shipment.id,
+                                                           OutboxItem.trigger == Trigger.DELAYED)).all()
+        assert [d.payload["properties"]["delay_reason"] for d in delayed] == (
+            [DELAY_REASON[journey]] if journey in DELAY_REASON else []), shipment.tracking_number
     keys = session.scalars(select(OutboxItem.key)).all()
     assert len(keys) == len(set(keys))
     states = Counter(session.scalars(select(OutboxItem.state)))

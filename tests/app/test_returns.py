@@ -22,7 +22,7 @@ def run(runtime, clock, *, rounds: int) -> None:
 
 def test_return_goes_from_label_to_received_and_fires_only_return_triggers(runtime, session, clock):
     with runtime.db.session() as s:
-        seed(s, orders=1, now=clock.now, rng=random.Random(3), unfulfilled_share=0)
+        seed(s, orders=1, now=clock.now, rng=random.Random(3), unfulfilled_share=0, step_seconds=runtime.config["SANDBOX_STEP_SECONDS"])
     run(runtime, clock, rounds=20)
     [outbound] = session.scalars(select(Shipment)).all()[:1]
     assert outbound.status in ("delivered", "returned_to_sender")
