@@ -16,7 +16,7 @@ from integrations.carriers.base import (
     TrackingResult,
     error_results,
 )
-from integrations.carriers.transport import DEFAULT_TIMEOUT, RetryPolicy, Transport
+from integrations.carriers.transport import DEFAULT_TIMEOUT, OAuthClient, RetryPolicy, Transport
 from integrations.errors import PermanentError, RetryableError
 from integrations.status import ShipmentStatus
 
@@ -39,6 +39,9 @@ class HttpCarrier:
     DEFAULT_BASE_URL: ClassVar[str]
     TRACKING_URL: ClassVar[str]  # "{number}" placeholder
     transport_headers: ClassVar[Mapping[str, str]] = {}
+    # Carriers behind OAuth client credentials set TOKEN_PATH; OAUTH_STYLE says where the client id and secret go.
+    TOKEN_PATH: ClassVar[str] = ""
+    OAUTH_STYLE: ClassVar[str] = "form"
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -66,6 +69,11 @@ class HttpCarrier:
         if not value:
             raise PermanentError(f"{self.code}: missing credential {name!r}", code="auth")
         return value
+
+    def _oauth(self) -> OAuthClient:
+        """The client-credentials token source for this credential set (cached process-wide by OAuthClient)."""
+        return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
+                           client_secret=self._credential("client_secret"), style=self.OAUTH_STYLE)
 
     # -- tracking -----------------------------------------------------------------------------------------
 

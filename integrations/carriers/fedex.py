@@ -16,7 +16,6 @@ from integrations.carriers.base import (
     newest_first,
 )
 from integrations.carriers.localtime import parse_iso, zone_for
-from integrations.carriers.transport import OAuthClient
 from integrations.status import CARRIER_DELAY_SUBSTATUS, DeliveredTo, ExceptionReason, ShipmentStatus
 
 logger = logging.getLogger(__name__)
@@ -114,10 +113,6 @@ class Fedex(HttpCarrier):
     TRACKING_URL: ClassVar[str] = "https://www.fedex.com/fedextrack/?trknbr={number}"
 
     TOKEN_PATH: ClassVar[str] = "/oauth/token"
-
-    def _oauth(self) -> OAuthClient:
-        return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
-                           client_secret=self._credential("client_secret"), style="form")
 
     def _fetch_batch(self, batch: list[str]) -> list[bytes | str]:
         body = {"includeDetailedScans": True,

@@ -15,7 +15,6 @@ from integrations.carriers.base import (
     newest_first,
 )
 from integrations.carriers.localtime import parse_iso, zone_for
-from integrations.carriers.transport import OAuthClient
 from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 
 logger = logging.getLogger(__name__)
@@ -94,10 +93,6 @@ class Gls(HttpCarrier):
     TRACKING_URL: ClassVar[str] = "https://gls-group.com/DE/en/parcel-tracking?match={number}"
     TOKEN_PATH: ClassVar[str] = "/oauth2/v2/token"
     language: ClassVar[str] = "EN"
-
-    def _oauth(self) -> OAuthClient:
-        return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
-                           client_secret=self._credential("client_secret"), style="form")
 
     def _fetch_batch(self, batch: list[str]) -> list[bytes | str]:
         response = self.transport.request(

@@ -17,7 +17,6 @@ from integrations.carriers.base import (
     newest_first,
 )
 from integrations.carriers.localtime import attach_zone, fixed_offset, parse_date, zone_for
-from integrations.carriers.transport import OAuthClient
 from integrations.status import CARRIER_DELAY_SUBSTATUS, DeliveredTo, ExceptionReason, ShipmentStatus
 
 logger = logging.getLogger(__name__)
@@ -113,11 +112,8 @@ class Ups(HttpCarrier):
     DEFAULT_BASE_URL: ClassVar[str] = "https://onlinetools.ups.com"
     TRACKING_URL: ClassVar[str] = "https://www.ups.com/track?loc=en_US&tracknum={number}"
 
+    OAUTH_STYLE: ClassVar[str] = "basic"
     TOKEN_PATH: ClassVar[str] = "/security/v1/oauth/token"
-
-    def _oauth(self) -> OAuthClient:
-        return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
-                           client_secret=self._credential("client_secret"), style="basic")
 
     def _fetch_batch(self, batch: list[str]) -> list[bytes | str]:
         response = self.transport.request(

@@ -18,7 +18,6 @@ from integrations.carriers.base import (
     newest_first,
 )
 from integrations.carriers.localtime import fixed_offset, parse_date, parse_iso, zone_for
-from integrations.carriers.transport import OAuthClient
 from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 
 logger = logging.getLogger(__name__)
@@ -123,11 +122,8 @@ class Usps(HttpCarrier):
     DEFAULT_BASE_URL: ClassVar[str] = "https://apis.usps.com"
     TRACKING_URL: ClassVar[str] = "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"
 
+    OAUTH_STYLE: ClassVar[str] = "json"
     TOKEN_PATH: ClassVar[str] = "/oauth2/v3/token"
-
-    def _oauth(self) -> OAuthClient:
-        return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
-                           client_secret=self._credential("client_secret"), style="json")
 
     def _fetch_batch(self, batch: list[str]) -> list[bytes | str]:
         response = self.transport.request("GET", f"/tracking/v3/tracking/{batch[0]}", params={"expand": "DETAIL"},

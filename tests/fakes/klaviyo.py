@@ -107,14 +107,22 @@ class FakeKlaviyo(FakeService):
 
     # --- events ----------------------------------------------------------------------------------------------------
 
-    @route("POST", "/api/events")
-    def create_event(self, request: Request) -> Response:
+    def _event_write_prologue(self, request: Request) -> tuple[Fault | None, Response | None]:
+        """Scope check and injected fault for the event-writing endpoints. "drop" and "slow" faults are
+        returned for the handler to apply after it stored the events; other faults answer at once."""
         refused = self._refuse(request, "events:write")
         if refused:
-            return refused
+            return None, refused
         fault = self._next_fault(request.path)
         if fault and fault.kind not in ("drop", "slow"):
-            return _fault_response(fault)
+            return fault, _fault_response(fault)
+        return fault, None
+
+    @route("POST", "/api/events")
+    def create_event(self, request: Request) -> Response:
+        fault, answer = self._event_write_prologue(request)
+        if answer:
+            return answer
         doc = _json(request.body)
         problems = _check_create_event(doc)
         if problems:
@@ -125,12 +133,9 @@ class FakeKlaviyo(FakeService):
 
     @route("POST", "/api/event-bulk-create-jobs")
     def bulk_create(self, request: Request) -> Response:
-        refused = self._refuse(request, "events:write")
-        if refused:
-            return refused
-        fault = self._next_fault(request.path)
-        if fault and fault.kind not in ("drop", "slow"):
-            return _fault_response(fault)
+        fault, answer = self._event_write_prologue(request)
+        if answer:
+            return answer
         doc = _json(request.body)
         problems = _check_bulk(doc)
         if problems:
