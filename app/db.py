@@ -72,10 +72,6 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
-    @property
-    def is_postgresql(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: commit on success, roll back on any error."""

@@ -37,9 +37,6 @@ class Runtime:
     def tracking_context(self) -> TrackingContext:
         return TrackingContext(app_url=self.app_url, backfill_window_hours=self.config["BACKFILL_WINDOW_HOURS"])
 
-    def vendor_url(self, name: str) -> str:
-        return self.config[name]
-
     def carrier(self, code: str, *, account: CarrierAccount | None = None) -> Carrier:
         cls = CARRIERS[code]
         credentials = self.vault.decrypt(account.credentials_encrypted) if account else None

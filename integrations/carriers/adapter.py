@@ -13,6 +13,7 @@ from integrations.carriers.base import (
     RequestGate,
     TrackingError,
     TrackingErrorCode,
+    TrackingEvent,
     TrackingResult,
     error_results,
 )
@@ -25,6 +26,9 @@ logger = logging.getLogger(__name__)
 # After this many consecutive batches failed with "carrier down", the rest of the run is not attempted:
 # a dead carrier must not cost (numbers x retries x timeout) of a worker's time.
 CIRCUIT_BREAKER_THRESHOLD = 3
+
+# One row of a carrier's code table: the canonical status and its substatus (or None).
+Mapped = tuple[ShipmentStatus, "str | None"]
 
 
 class HttpCarrier:
@@ -74,6 +78,16 @@ class HttpCarrier:
         """The client-credentials token source for this credential set (cached process-wide by OAuthClient)."""
         return OAuthClient(token_path=self.TOKEN_PATH, client_id=self._credential("client_id"),
                            client_secret=self._credential("client_secret"), style=self.OAUTH_STYLE)
+
+    def _tracked(self, number: str, status: ShipmentStatus, substatus: str | None,
+                 events: Sequence[TrackingEvent] = (), *, tracking_url: str | None = None,
+                 **details: Any) -> TrackingResult:
+        """A parsed result with what every carrier derives alike: a delivered parcel's substatus says where it
+        was left, and without a link from the carrier the result links to the carrier's own tracking page."""
+        return TrackingResult(
+            tracking_number=number, status=status, substatus=substatus, events=tuple(events),
+            delivered_to=substatus if status is ShipmentStatus.DELIVERED else None,
+            tracking_url=tracking_url or (self.tracking_url(number) if number else None), **details)
 
     # -- tracking -----------------------------------------------------------------------------------------
 
@@ -190,7 +204,7 @@ def text_rules(*rules: tuple[str, ShipmentStatus, str | None]) -> tuple[TextRule
     return tuple((re.compile(pattern, re.IGNORECASE), status, sub) for pattern, status, sub in rules)
 
 
-def match_text(text: str | None, rules: Sequence[TextRule]) -> tuple[ShipmentStatus, str | None] | None:
+def match_text(text: str | None, rules: Sequence[TextRule]) -> Mapped | None:
     if not text:
         return None
     for pattern, status, sub in rules:

@@ -8,7 +8,7 @@ import logging
 from dataclasses import replace
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -26,7 +26,6 @@ from integrations.status import CARRIER_DELAY_SUBSTATUS, DeliveredTo, ExceptionR
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 SIGNATURE_HEADER = "aftership-hmac-sha256"
 
 # `tag`: AfterShip's nine delivery statuses.
@@ -198,14 +197,10 @@ class AfterShip(HttpCarrier):
         status, sub = map_tag(tracking.get("tag"), tracking.get("subtag"))
         if events and events[0].status is not S.UNKNOWN and status is S.UNKNOWN:
             status, sub = events[0].status, events[0].substatus
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=None if status.is_terminal else _estimate(tracking),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=str(tracking.get("courier_tracking_link") or "") or (self.tracking_url(number) if number else None),
+            tracking_url=str(tracking.get("courier_tracking_link") or ""),
             service=" ".join(x for x in (str(tracking.get("slug") or ""), str(tracking.get("shipment_type") or "")) if x)
             or None,
             raw={k: v for k, v in tracking.items() if k not in ("customer_name", "emails", "smses", "customers")},

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -22,7 +22,6 @@ from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `occurrence/event-identifier`: Canada Post's event codes.
 EVENT_CODES: dict[str, Mapped] = {
@@ -129,14 +128,9 @@ class CanadaPost(HttpCarrier):
         if expected and not status.is_terminal:
             day = parse_date(expected)
             estimate = EstimatedDelivery(earliest=day, latest=day)
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=estimate,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=_get(detail, "service-name") or None,
             raw=ET.tostring(detail, encoding="unicode")[:20000],
         )

@@ -133,14 +133,9 @@ class Dhl(HttpCarrier):
             status, sub = events[0].status, events[0].substatus
         else:
             status, sub = S.UNKNOWN, None
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=_estimate(shipment),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=shipment.get("service") or None,
             raw=dict(shipment),
         )

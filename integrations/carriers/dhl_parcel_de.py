@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import ClassVar
 from xml.sax.saxutils import quoteattr
 
-from integrations.carriers.adapter import HttpCarrier, match_text
+from integrations.carriers.adapter import HttpCarrier, Mapped, match_text
 from integrations.carriers.base import (
     Quota,
     TrackingError,
@@ -24,7 +24,6 @@ from integrations.status import DeliveredTo, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `standard-event-code`: DHL Paket's two-letter event code.
 STANDARD_EVENT_CODES: dict[str, Mapped] = {
@@ -153,13 +152,8 @@ class DhlParcelDe(HttpCarrier):
         pickup = None
         if status is S.READY_FOR_PICKUP and events:
             pickup = events[0].location
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
+        return self._tracked(
+            number, status, sub, events,
             service=piece.get("product-name") or None,
             pickup_location=pickup,
             raw={"piece": dict(piece.attrib)},

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import ClassVar, Mapping
 from xml.sax.saxutils import escape
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, match_text, text_rules
 from integrations.carriers.base import (
     Quota,
     RequestGate,
@@ -30,7 +30,6 @@ from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `statusInfo/status`: DPD Germany reports five milestones (upper case), DPD BeNeLux the detailed scan status
 # (camel case). Both are DPD's codes; the label text ("Parcel out for delivery") names the milestone group only.
@@ -239,13 +238,8 @@ class Dpd(HttpCarrier):
             status, sub = events[0].status, events[0].substatus
         shipment_info = _child(node, "shipmentInfo")
         service = _text(shipment_info, "serviceDescription", "content") if shipment_info is not None else ""
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
+        return self._tracked(
+            number, status, sub, events,
             service=service or None,
             pickup_location=events[0].location if status is S.READY_FOR_PICKUP else None,
             raw=_raw(node),

@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -21,7 +21,6 @@ from integrations.status import CARRIER_DELAY_SUBSTATUS, DeliveredTo, ExceptionR
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # FedEx scan event types (`eventType`, `latestStatusDetail.code`) from FedEx's tracking status code list.
 EVENT_CODES: dict[str, Mapped] = {
@@ -169,14 +168,9 @@ class Fedex(HttpCarrier):
             refined = match_text(where, DELIVERED_TEXT)
             sub = refined[1] if refined else None
         hold = ((result.get("holdAtLocation") or {}).get("locationContactAndAddress") or {}).get("address") or {}
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=_estimate(result),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=(result.get("serviceDetail") or {}).get("description") or None,
             pickup_location=(", ".join(list(hold.get("streetLines") or []) + [hold.get("city") or ""]).strip(", ")
                              if status is S.READY_FOR_PICKUP and hold else None),

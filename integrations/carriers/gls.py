@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     Quota,
     TrackingError,
@@ -20,7 +20,6 @@ from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `parcels[].status`: the documented, closed list of a parcel's current status.
 PARCEL_STATUSES: dict[str, Mapped | None] = {
@@ -142,13 +141,9 @@ class Gls(HttpCarrier):
         else:
             status, sub = S.UNKNOWN, None
         unitno = str(parcel.get("unitno") or number)
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(unitno) if unitno else None,
+        return self._tracked(
+            number, status, sub, events,
+            tracking_url=self.tracking_url(unitno),
             pickup_location=events[0].location if status is S.READY_FOR_PICKUP and events else None,
             raw=dict(parcel),
         )

@@ -5,7 +5,7 @@ import logging
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -23,7 +23,6 @@ from integrations.status import DeliveredTo, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `status[].code`: Hermes' four-digit shipment status codes.
 STATUS_CODES: dict[str, Mapped] = {
@@ -93,14 +92,10 @@ class Hermes(HttpCarrier):
             return TrackingResult(tracking_number=number, raw=dict(shipment), error=_error(result))
         events = newest_first([self._event(e) for e in shipment.get("status") or () if isinstance(e, dict)])
         status, sub = (events[0].status, events[0].substatus) if events else (S.UNKNOWN, None)
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=None if status.is_terminal else _forecast(shipment.get("deliveryForecast")),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=str(shipment.get("trackingLink") or "") or (self.tracking_url(number) if number else None),
+            tracking_url=str(shipment.get("trackingLink") or ""),
             raw=dict(shipment),
         )
 

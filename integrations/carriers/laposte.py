@@ -5,7 +5,7 @@ import json
 import logging
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -21,7 +21,6 @@ from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `event[].code`: La Poste's event codes (the same for Colissimo, Lettre suivie and Chronopost in Suivi v2).
 EVENT_CODES: dict[str, Mapped] = {
@@ -136,14 +135,10 @@ class LaPoste(HttpCarrier):
         if not final and shipment.get("estimDate"):
             moment = parse_iso(str(shipment["estimDate"]), zone=zone_for(country=country))
             estimate = EstimatedDelivery(earliest=moment.date(), latest=moment.date())
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=estimate,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=str(shipment.get("url") or "") or (self.tracking_url(number) if number else None),
+            tracking_url=str(shipment.get("url") or ""),
             service=str(shipment.get("product") or "") or None,
             raw=dict(shipment),
         )

@@ -60,10 +60,6 @@ def zone_for(*, country: str | None = None, state: str | None = None) -> ZoneInf
     return ZoneInfo(name) if name else None
 
 
-def has_offset(value: str) -> bool:
-    return bool(_ISO_OFFSET.search(value.strip()))
-
-
 def parse_iso(value: str, *, zone: ZoneInfo | None = None, ignore_offset: bool = False) -> datetime:
     """Parse ISO 8601; keep a given offset, else attach `zone` (local wall-clock time), else UTC.
 

@@ -5,7 +5,7 @@ import logging
 from datetime import date, datetime, time
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -22,7 +22,6 @@ from integrations.status import DeliveredTo, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `events[].eventCode`: Royal Mail's EV... event codes.
 EVENT_CODES: dict[str, Mapped] = {
@@ -101,14 +100,9 @@ class RoyalMail(HttpCarrier):
             status, sub = category
         else:
             status, sub = S.UNKNOWN, None
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=None if status.is_terminal else _estimate(piece.get("estimatedDelivery")),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=str(summary.get("productName") or "") or None,
             raw=dict(piece),
         )

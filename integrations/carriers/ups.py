@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -22,7 +22,6 @@ from integrations.status import CARRIER_DELAY_SUBSTATUS, DeliveredTo, ExceptionR
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 
 # `status.type` of an activity / currentStatus: UPS's documented one-letter status types.
 STATUS_TYPES: dict[str, Mapped] = {
@@ -157,14 +156,9 @@ class Ups(HttpCarrier):
         else:
             status, sub = S.UNKNOWN, None
         access_point = package.get("accessPointInformation") or {}
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=_estimate(package),
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=(package.get("service") or {}).get("description") or None,
             pickup_deadline=_maybe_date(access_point.get("pickupByDate")),
             raw=dict(shipment),

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Mapping
 
-from integrations.carriers.adapter import HttpCarrier, json_object, match_text, text_rules
+from integrations.carriers.adapter import HttpCarrier, Mapped, json_object, match_text, text_rules
 from integrations.carriers.base import (
     EstimatedDelivery,
     Quota,
@@ -23,7 +23,6 @@ from integrations.status import DeliveredTo, ExceptionReason, ShipmentStatus
 logger = logging.getLogger(__name__)
 
 S = ShipmentStatus
-Mapped = tuple[ShipmentStatus, "str | None"]
 ADDRESS = ExceptionReason.ADDRESS_ISSUE.value
 
 # USPS Product Tracking & Reporting event codes (`eventCode`).
@@ -181,14 +180,9 @@ class Usps(HttpCarrier):
                 estimate = EstimatedDelivery(earliest=day, latest=day)
             except ValueError:
                 estimate = None
-        return TrackingResult(
-            tracking_number=number,
-            status=status,
-            substatus=sub,
-            events=events,
+        return self._tracked(
+            number, status, sub, events,
             estimated_delivery=estimate,
-            delivered_to=sub if status is S.DELIVERED else None,
-            tracking_url=self.tracking_url(number) if number else None,
             service=_strip_markup(data.get("mailClass")),
             raw=dict(data),
         )
@@ -202,9 +196,7 @@ class Usps(HttpCarrier):
         if status is S.DELIVERED:
             refined = match_text(text, DELIVERED_TEXT)
             sub = refined[1] if refined else None
-        return TrackingResult(tracking_number=number, status=status, substatus=sub,
-                              delivered_to=sub if status is S.DELIVERED else None,
-                              tracking_url=self.tracking_url(number) if number else None, raw=dict(results))
+        return self._tracked(number, status, sub, raw=dict(results))
 
     def _event(self, event: Mapping[str, Any]) -> TrackingEvent:
         text = str(event.get("eventType") or "")

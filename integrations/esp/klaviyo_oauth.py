@@ -45,9 +45,6 @@ class OAuthTokens:
     def __repr__(self) -> str:  # tokens are secrets: keep them out of logs and tracebacks
         return f"OAuthTokens(expires_at={self.expires_at.isoformat()}, scope={self.scope})"
 
-    def expired(self, *, now: datetime | None = None) -> bool:
-        return (now or datetime.now(timezone.utc)) >= self.expires_at
-
 
 def new_code_verifier() -> str:
     """A PKCE verifier: 64 random bytes, base64url (86 characters, within RFC 7636's 43-128)."""
