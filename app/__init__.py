@@ -52,7 +52,3 @@ def carrier_gate_factory(runtime: Runtime):
         return CarrierQuotaGate(db=runtime.db, scope=limiter_scope(f"carrier:{code}", credentials),
                                 per_second=quota.per_second, per_day=quota.per_day)
     return build
-
-
-def get_runtime(app: Flask) -> Runtime:
-    return app.extensions["runtime"]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
+from sqlalchemy.orm import Session
+
 from app.runtime import Runtime
 from app.services.delivery import deliver_due
 from app.services.inbox import process_inbox
@@ -30,60 +32,55 @@ def _adapter_for(runtime: Runtime):
     return lambda store, source: runtime.store_adapter(store, platform=source)
 
 
-def inbox_tick(runtime: Runtime) -> dict[str, int]:
-    batch = runtime.config["BATCH_SIZE"]
+def _drain_batches(runtime: Runtime, step: Callable[[Session, int, timedelta], dict[str, int]], busy_key: str,
+                   batch: int | None = None) -> dict[str, int]:
+    """Drain a claimed-work step: each pass in its own session and transaction, with the configured batch and lease."""
+    batch = runtime.config["BATCH_SIZE"] if batch is None else batch
+    lease = timedelta(seconds=runtime.config["LEASE_SECONDS"])
 
-    def step() -> dict[str, int]:
+    def one_pass() -> dict[str, int]:
         with runtime.db.session() as session:
-            return process_inbox(session, adapter_for=_adapter_for(runtime), now=runtime.clock(),
-                                 ctx=runtime.tracking_context, limit=batch, lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
-    return _drain(step, "done", batch)
+            return step(session, batch, lease)
+    return _drain(one_pass, busy_key, batch)
+
+
+def inbox_tick(runtime: Runtime) -> dict[str, int]:
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return process_inbox(session, adapter_for=_adapter_for(runtime), now=runtime.clock(),
+                             ctx=runtime.tracking_context, limit=limit, lease=lease)
+    return _drain_batches(runtime, step, "done")
 
 
 def poll_tick(runtime: Runtime) -> dict[str, int]:
-    batch = runtime.config["BATCH_SIZE"]
-
-    def step() -> dict[str, int]:
-        with runtime.db.session() as session:
-            return poll_due(session, carrier_for=lambda code, account: runtime.carrier(code, account=account),
-                            now=runtime.clock(), ctx=runtime.tracking_context, limit=batch,
-                            concurrency=runtime.config["POLL_CONCURRENCY"], lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]),
-                            new_session=runtime.db.sessionmaker)
-    return _drain(step, "polled", batch)
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return poll_due(session, carrier_for=lambda code, account: runtime.carrier(code, account=account),
+                        now=runtime.clock(), ctx=runtime.tracking_context, new_session=runtime.db.sessionmaker,
+                        limit=limit, concurrency=runtime.config["POLL_CONCURRENCY"], lease=lease)
+    return _drain_batches(runtime, step, "polled")
 
 
 def outbox_tick(runtime: Runtime) -> dict[str, int]:
-    batch = runtime.config["BATCH_SIZE"] * 5
-
-    def step() -> dict[str, int]:
-        with runtime.db.session() as session:
-            return deliver_due(session, esp_for=runtime.esp, now=runtime.clock(), limit=batch,
-                               lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
-    return _drain(step, "sent", batch)
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return deliver_due(session, esp_for=runtime.esp, now=runtime.clock(), limit=limit, lease=lease)
+    return _drain_batches(runtime, step, "sent", batch=runtime.config["BATCH_SIZE"] * 5)
 
 
 def delays_tick(runtime: Runtime) -> dict[str, int]:
     from app.services.fulfillment_delays import check_fulfillment_delays
 
-    batch = runtime.config["BATCH_SIZE"]
-
-    def step() -> dict[str, int]:
-        with runtime.db.session() as session:
-            return check_fulfillment_delays(session, now=runtime.clock(), ctx=runtime.tracking_context, limit=batch,
-                                            lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
-    return _drain(step, "checked", batch)
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return check_fulfillment_delays(session, now=runtime.clock(), ctx=runtime.tracking_context, limit=limit,
+                                        lease=lease)
+    return _drain_batches(runtime, step, "checked")
 
 
 def writeback_tick(runtime: Runtime) -> dict[str, int]:
     from app.services.writeback import deliver_writeback_due
 
-    batch = runtime.config["BATCH_SIZE"]
-
-    def step() -> dict[str, int]:
-        with runtime.db.session() as session:
-            return deliver_writeback_due(session, adapter_for=runtime.store_adapter, now=runtime.clock(), limit=batch,
-                                         lease=timedelta(seconds=runtime.config["LEASE_SECONDS"]))
-    return _drain(step, "sent", batch)
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return deliver_writeback_due(session, adapter_for=runtime.store_adapter, now=runtime.clock(), limit=limit,
+                                     lease=lease)
+    return _drain_batches(runtime, step, "sent")
 
 
 def shopify_sync_tick(runtime: Runtime) -> dict[str, int]:
@@ -103,12 +100,10 @@ def woocommerce_sync_tick(runtime: Runtime) -> dict[str, int]:
 def retention_tick(runtime: Runtime) -> dict[str, int]:
     from app.services.retention import purge_batch
 
-    batch = runtime.config["BATCH_SIZE"]
-
-    def step() -> dict[str, int]:
-        with runtime.db.session() as session:  # one transaction per batch: short locks, progress kept on a crash
-            return purge_batch(session, now=runtime.clock(), limit=batch)
-    return _drain(step, "purged", batch)
+    # One transaction per batch (what _drain_batches gives): short locks, progress kept on a crash. Nothing is leased.
+    def step(session: Session, limit: int, lease: timedelta) -> dict[str, int]:
+        return purge_batch(session, now=runtime.clock(), limit=limit)
+    return _drain_batches(runtime, step, "purged")
 
 
 def aftership_tick(runtime: Runtime) -> dict[str, int]:
@@ -133,14 +128,17 @@ class Job:
     interval_setting: str | None  # config key holding the interval in seconds
     interval_default: float = 30.0
     enabled_setting: str | None = None  # config key that must be true for the job to be scheduled
+    # The count that means "new ESP outbox rows": when non-zero the scheduler runs the outbox at once.
+    queued_key: str | None = None
 
 
 JOBS: tuple[Job, ...] = (
-    Job("inbox", inbox_tick, "TICK_INBOX_SECONDS"),
-    Job("poll", poll_tick, "TICK_POLL_SECONDS"),
+    # The inbox does not count the rows it queues; a handled webhook (a new parcel, a status) is the nearest sign.
+    Job("inbox", inbox_tick, "TICK_INBOX_SECONDS", queued_key="done"),
+    Job("poll", poll_tick, "TICK_POLL_SECONDS", queued_key="triggers"),
     Job("outbox", outbox_tick, "TICK_OUTBOX_SECONDS"),
     # Orders still unfulfilled N business days after placing; parcel delays are checked on every poll instead.
-    Job("delays", delays_tick, "TICK_DELAYS_SECONDS", 60.0),
+    Job("delays", delays_tick, "TICK_DELAYS_SECONDS", 60.0, queued_key="delayed"),
     # Shopify fulfillment events (destination "writeback" outbox rows), and each shop's backfill / hourly reconcile.
     Job("writeback", writeback_tick, "TICK_OUTBOX_SECONDS"),
     Job("shopify_sync", shopify_sync_tick, None, 30.0),

@@ -14,10 +14,6 @@ from app.logs import log_context
 from app.runtime import Runtime
 
 log = logging.getLogger(__name__)
-# A step that wrote new outbox rows wakes the outbox at once rather than leaving them for its next interval:
-# this is what keeps "status change seen -> ESP accepted" well under the outbox interval.
-WAKES: dict[str, tuple[str, ...]] = {"inbox": ("outbox",), "poll": ("outbox",), "delays": ("outbox",)}
-WORK_KEYS = ("done", "triggers", "fired", "checked")
 
 
 def _runner(job: Job, runtime: Runtime, scheduler: BaseScheduler):
@@ -27,18 +23,19 @@ def _runner(job: Job, runtime: Runtime, scheduler: BaseScheduler):
                 counts = job.run(runtime)
             if any(counts.values()):
                 log.info("tick %s: %s", job.name, ", ".join(f"{k}={v}" for k, v in counts.items() if v))
-            if any(counts.get(key) for key in WORK_KEYS):
-                _wake(scheduler, WAKES.get(job.name, ()))
+            # New outbox rows wake the outbox at once rather than waiting for its next interval: this is what keeps
+            # "status change seen -> ESP accepted" well under the outbox interval.
+            if job.queued_key and counts.get(job.queued_key):
+                _wake(scheduler, "outbox")
         except Exception:  # a failing tick is logged and tried again next interval; the scheduler keeps running
             log.exception("tick %s failed", job.name)
     return run
 
 
-def _wake(scheduler: BaseScheduler, names: tuple[str, ...]) -> None:
-    for name in names:
-        job = scheduler.get_job(name)
-        if job is not None:
-            job.modify(next_run_time=datetime.now(timezone.utc))
+def _wake(scheduler: BaseScheduler, name: str) -> None:
+    job = scheduler.get_job(name)
+    if job is not None:
+        job.modify(next_run_time=datetime.now(timezone.utc))
 
 
 def build_scheduler(runtime: Runtime, *, blocking: bool) -> BaseScheduler:

@@ -5,6 +5,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,8 +22,13 @@ MAX_FAILED_LOGINS = 5  # consecutive failures before the account is locked
 LOCKOUT = timedelta(minutes=15)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the email is unknown, so a missing account takes as long to refuse as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a missing account takes as long to refuse as a wrong password.
+    Made on first use, not at import: hashing costs ~120 ms and 64 MiB, and worker processes never sign anyone in."""
+    return _hasher.hash("not-a-real-password")
 
 
 class AccountError(ValueError):
@@ -59,10 +65,11 @@ def create_account(session: Session, *, email: str, password: str, now: datetime
 def authenticate(session: Session, *, email: str, password: str, now: datetime) -> SignIn:
     """Check a password; the caller commits (failure counts must persist even when sign-in fails)."""
     generic = "Wrong email or password."
+    _dummy_hash()  # made before the lookup: a process's first unknown email takes no longer than a known one
     account = session.scalar(select(Account).where(Account.email == normalize_email(email)))
     if account is None:
         try:
-            _hasher.verify(_DUMMY_HASH, password or "")
+            _hasher.verify(_dummy_hash(), password or "")
         except VerificationError:
             pass
         return SignIn(None, generic)

@@ -77,13 +77,16 @@ def quota_text(cls: type) -> str:
 def catalog_rows(session: Session, *, vault: Any, store_id: int, now: datetime) -> list[dict[str, Any]]:
     accounts = {a.carrier_code: a for a in session.scalars(select(CarrierAccount).where(
         CarrierAccount.store_id == store_id))}
-    health = carrier_health(session, vault=vault, store_id=store_id, now=now, accounts=accounts)
+    # Decrypted once here for both the masked form and the quota key; a carrier without saved credentials is absent.
+    credentials = {code: vault.decrypt(accounts[code].credentials_encrypted) for code in CARRIERS
+                   if code in accounts and accounts[code].credentials_encrypted}
+    health = carrier_health(session, store_id=store_id, now=now, credentials=credentials)
     rows = []
     for code, cls in CARRIERS.items():
         if code == "sandbox":
             continue
         account = accounts.get(code)
-        saved = vault.decrypt(account.credentials_encrypted) if account and account.credentials_encrypted else {}
+        saved = credentials.get(code)
         rows.append({"code": code, "name": cls.name, "portal": PORTALS.get(code), "fields": cls.credential_fields,
                      "saved": {k: _mask(str(v)) for k, v in (saved or {}).items() if k in cls.credential_fields},
                      "verified_at": account.verified_at if account else None, "batch_size": cls.batch_size,
@@ -91,9 +94,12 @@ def catalog_rows(session: Session, *, vault: Any, store_id: int, now: datetime) 
     return rows
 
 
-def carrier_health(session: Session, *, vault: Any, store_id: int, now: datetime,
-                   accounts: dict[str, CarrierAccount]) -> dict[str, CarrierHealth]:
-    """Derived from the shipments' last poll outcome (last 24 h) and the shared quota counters of today."""
+def carrier_health(session: Session, *, store_id: int, now: datetime,
+                   credentials: dict[str, Any]) -> dict[str, CarrierHealth]:
+    """Derived from the shipments' last poll outcome (last 24 h) and the shared quota counters of today.
+
+    `credentials` are the store's decrypted credentials by carrier code; they name the quota counter to read.
+    """
     since = now - timedelta(hours=24)
     rows = session.execute(
         select(Shipment.carrier_code,
@@ -104,13 +110,16 @@ def carrier_health(session: Session, *, vault: Any, store_id: int, now: datetime
         .where(Shipment.store_id == store_id, Shipment.carrier_code.is_not(None))
         .group_by(Shipment.carrier_code)).all()
     today = window_start(now, DAY)
+    # A missing credential set is None, never {}: it names the quota counter, exactly as the poller's gate does.
+    day_keys = {code: f"{limiter_scope(f'carrier:{code}', credentials.get(code))}:day"
+                for code, cls in CARRIERS.items() if cls.quota.per_day}
+    windows = {w.key: w for w in session.scalars(select(RateLimitWindow).where(
+        RateLimitWindow.key.in_(day_keys.values())))} if day_keys else {}
     out: dict[str, CarrierHealth] = {}
-    for code, cls in CARRIERS.items():
-        account = accounts.get(code)
-        credentials = vault.decrypt(account.credentials_encrypted) if account and account.credentials_encrypted else None
+    for code in CARRIERS:
         used = None
-        if cls.quota.per_day:
-            window = session.get(RateLimitWindow, f"{limiter_scope(f'carrier:{code}', credentials)}:day")
+        if code in day_keys:
+            window = windows.get(day_keys[code])
             used = window.count if window is not None and window.window_start >= today else 0
         out[code] = CarrierHealth(quota_used_today=used)
     for code, active, last_success, polled, errors in rows:

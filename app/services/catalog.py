@@ -25,7 +25,6 @@ class TriggerSpec:
     metric: str
     fires_when: str
     extra_properties: tuple[str, ...] = ()
-    repeatable: bool = False  # fires once per episode rather than once per shipment
 
 
 CORE_PROPERTIES: tuple[str, ...] = (
@@ -53,7 +52,7 @@ CATALOG: tuple[TriggerSpec, ...] = (
                 "delivered or returned parcels",
                 ("delay_reason", "delay_episode", "hours_since_last_scan", "business_days_since_last_scan",
                  "last_scan_at", "previous_estimated_delivery", "new_estimated_delivery", "slipped_by_days",
-                 "eta_passed"), repeatable=True),
+                 "eta_passed")),
     TriggerSpec(Trigger.EXCEPTION, "damaged, lost, customs hold, refused or another carrier exception",
                 ("exception_reason",)),
     TriggerSpec(Trigger.RETURNED_TO_SENDER, "the parcel is on its way back to the shop"),

@@ -78,19 +78,22 @@ def is_international(store: Store, order: Order) -> bool:
 
 
 def open_episode(session: Session, *, store: Store, order: Order, shipment: Shipment, reason: str, now: datetime,
-                 ctx: TrackingContext, extra: dict[str, Any] | None = None) -> OutboxItem | None:
+                 ctx: TrackingContext, occurred_at: datetime | None = None, backfill: bool = False,
+                 extra: dict[str, Any] | None = None) -> OutboxItem | None:
     """Open a delay episode and write its one `Shipment Delayed`; nothing while one is open or the parcel is done.
 
-    Every reason shares the carrier path's episode rules: the episode number is the outbox key's suffix, and the
-    state machine closes the episode when the parcel moves again, so a later delay is a new episode and event.
+    Every reason follows the same episode rules: the episode number is the outbox key's suffix, and the state
+    machine closes the episode when the parcel moves again, so a later delay is a new episode and event.
+    A carrier-reported delay passes its scan's time (and whether that scan is old news); the others happen `now`.
     """
     if shipment.is_return or shipment.status_enum.is_terminal or shipment.delay_open:
         return None
     shipment.delay_episode += 1
     shipment.delay_open = True
     props = {"delay_reason": reason, "delay_episode": shipment.delay_episode, **(extra or {})}
-    return enqueue(session, store=store, order=order, shipment=shipment, trigger=Trigger.DELAYED, occurred_at=now,
-                   now=now, app_url=ctx.app_url, episode=shipment.delay_episode, backfill=False, extra=props)
+    return enqueue(session, store=store, order=order, shipment=shipment, trigger=Trigger.DELAYED,
+                   occurred_at=occurred_at or now, now=now, app_url=ctx.app_url, episode=shipment.delay_episode,
+                   backfill=backfill, extra=props)
 
 
 def check_stalled(session: Session, *, store: Store, order: Order, shipment: Shipment, now: datetime,

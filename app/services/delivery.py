@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.logs import log_context
@@ -15,6 +15,7 @@ from app.models import EspConnection, OutboxItem
 from app.models.outbox import OutboxState
 from app.services.claims import backoff, claim_due
 from app.services.counters import Tally
+from app.services.esp_connections import current_connection
 from integrations.esp.base import Esp, EspEvent, Profile, SendOutcome
 
 log = logging.getLogger(__name__)
@@ -27,12 +28,6 @@ def to_esp_event(item: OutboxItem) -> EspEvent:
     payload = item.payload
     return EspEvent(unique_id=item.key, metric=payload["metric"], time=item.occurred_at,
                     properties=payload["properties"], profile=Profile(**payload["profile"]), backfill=item.backfill)
-
-
-def _active_connection(session: Session, store_id: int) -> EspConnection | None:
-    """The store's chosen ESP: the newest connection that is not the console (paused ones included, to hold rows)."""
-    return session.scalars(select(EspConnection).where(EspConnection.store_id == store_id, EspConnection.provider != "console")
-                           .order_by(EspConnection.id.desc())).first()
 
 
 def _record(item: OutboxItem, outcome: SendOutcome, *, now: datetime) -> str:
@@ -74,7 +69,9 @@ def deliver_due(session: Session, *, esp_for: EspFactory, now: datetime, limit: 
 
 def _deliver_store(session: Session, *, store_id: int, items: list[OutboxItem], esp_for: EspFactory, now: datetime,
                    counts: dict[str, int]) -> None:
-    connection = _active_connection(session, store_id)
+    # Read per store, not once per pass: _mark_sent expires the whole session (so an up-front load would be re-read
+    # anyway), and a merchant who reconnects mid-pass must not leave a later store holding a deleted row.
+    connection = current_connection(session, store_id)
     provider = connection.provider if connection is not None else "console"
     tally = Tally()
     if connection is not None and connection.status == "paused":

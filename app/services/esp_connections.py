@@ -25,9 +25,13 @@ REFRESH_AHEAD = timedelta(minutes=5)  # refresh this long before expiry so a bat
 KeyValidator = Callable[..., KlaviyoAccount]
 
 
-def current_connection(session: Session, store: Store) -> EspConnection | None:
-    """The store's ESP connection (one per store; None means the console)."""
-    return session.scalars(select(EspConnection).where(EspConnection.store_id == store.id, EspConnection.provider != "console")
+def current_connection(session: Session, store: Store | int) -> EspConnection | None:
+    """The store's ESP connection (one per store; None means the console), paused ones included.
+
+    Takes the store or just its id: the delivery step knows only the ids of the rows it claimed.
+    """
+    store_id = store if isinstance(store, int) else store.id
+    return session.scalars(select(EspConnection).where(EspConnection.store_id == store_id, EspConnection.provider != "console")
                            .order_by(EspConnection.id.desc())).first()
 
 

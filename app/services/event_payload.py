@@ -29,9 +29,17 @@ def _language(order: Order) -> str | None:
     return (order.locale or "").split("-")[0].split("_")[0].lower() or None
 
 
-def _items_for(order: Order, shipment: Shipment) -> list[dict[str, Any]]:
-    wanted = set(shipment.line_item_ids or [])
-    return [item for item in order.line_items if not wanted or str(item.get("id")) in wanted]
+def items_in(order: Order, shipment: Shipment) -> list[dict[str, Any]]:
+    """The order's line items in this parcel (all of them when the parcel does not say)."""
+    wanted = {str(i) for i in shipment.line_item_ids or []}  # both sides as text, whichever type a store used for ids
+    return [item for item in order.line_items or [] if not wanted or str(item.get("id")) in wanted]
+
+
+def parcel_position(order: Order, shipment: Shipment) -> tuple[int, int]:
+    """(i, n) for "parcel i of n" among the order's outbound parcels; a return parcel shows as the first."""
+    outbound = [s for s in order.shipments if not s.is_return]
+    index = next((i for i, s in enumerate(outbound, start=1) if s.id == shipment.id), 1)
+    return index, max(len(outbound), 1)
 
 
 def _still_to_come(order: Order, shipment: Shipment) -> list[dict[str, Any]]:
@@ -44,7 +52,7 @@ def _still_to_come(order: Order, shipment: Shipment) -> list[dict[str, Any]]:
             "tracking_number": other.tracking_number,
             "carrier": other.carrier_code or other.carrier_name,
             "status": other.status,
-            "items": [item.get("title") for item in _items_for(order, other)],
+            "items": [item.get("title") for item in items_in(order, other)],
         })
     return others
 
@@ -63,12 +71,11 @@ def order_properties(store: Store, order: Order) -> dict[str, Any]:
 
 
 def shipment_properties(*, store: Store, order: Order, shipment: Shipment, app_url: str) -> dict[str, Any]:
-    outbound = [s for s in order.shipments if not s.is_return]
-    index = next((i for i, s in enumerate(outbound, start=1) if s.id == shipment.id), 1)
+    index, count = parcel_position(order, shipment)
     eta = shipment.estimated_delivery or {}
     props = order_properties(store, order)
     props.update({
-        "shipment_items": _items_for(order, shipment),
+        "shipment_items": items_in(order, shipment),
         "carrier": shipment.carrier_code,
         "carrier_name": shipment.carrier_name,
         "service": shipment.service,
@@ -83,7 +90,7 @@ def shipment_properties(*, store: Store, order: Order, shipment: Shipment, app_u
         "event_location": shipment.last_event_location,
         "event_description": shipment.last_event_description,
         "shipment_index": index,
-        "shipment_count": max(len(outbound), 1),
+        "shipment_count": count,
         "still_to_come": _still_to_come(order, shipment),
         "is_return": shipment.is_return,
     })

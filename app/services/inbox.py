@@ -6,10 +6,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import dialect_insert
 from app.logs import log_context
 from app.models import InboxItem, Order, Shipment, Store
 from app.models.inbox import InboxState
@@ -37,16 +38,19 @@ def store_delivery(session: Session, *, source: str, topic: str, dedupe_key: str
                    headers: dict[str, str] | None = None, store_id: int | None = None, now: datetime) -> bool:
     """Keep a delivery for later processing; False when the same delivery was stored before (a duplicate)."""
     dedupe_key, topic = bounded_key(dedupe_key), topic[:MAX_TOPIC]
-    if session.scalar(select(InboxItem.id).where(InboxItem.source == source, InboxItem.dedupe_key == dedupe_key)):
-        return False
-    item = InboxItem(source=source, topic=topic, dedupe_key=dedupe_key, body=body, headers=headers or {},
-                     store_id=store_id, received_at=now, next_attempt_at=now)
+    # ON CONFLICT DO NOTHING on the (source, dedupe_key) constraint: a duplicate, also one stored concurrently by
+    # another request, inserts nothing and is not an error.
+    stmt = (dialect_insert(session, InboxItem)
+            .values(source=source, topic=topic, dedupe_key=dedupe_key, body=body, headers=headers or {},
+                    store_id=store_id, received_at=now, next_attempt_at=now)
+            .on_conflict_do_nothing(index_elements=["source", "dedupe_key"]))
     try:
+        # The savepoint stays for other constraints (a store deleted meanwhile fails the foreign key): that delivery
+        # is dropped like a duplicate, as before, instead of failing the caller's transaction.
         with session.begin_nested():
-            session.add(item)
+            return session.execute(stmt.returning(InboxItem.id)).first() is not None
     except IntegrityError:
         return False
-    return True
 
 
 def stop_store(session: Session, store: Store) -> None:

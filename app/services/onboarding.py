@@ -1,16 +1,15 @@
 """The overview's onboarding checklist: what a store has set up, and the next action for what it has not."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CarrierAccount, Order, OutboxItem, Store
+from app.models import CarrierAccount, EspConnection, Order, OutboxItem, Store
 from app.models.outbox import OutboxState
 from app.models.shipment import Shipment
 from app.models.store import StoreStatus
-from app.services.esp_connections import current_connection
 from integrations.carriers import CARRIERS
 
 
@@ -22,6 +21,7 @@ class Step:
     state: str  # what is true now, in one sentence
     action: str | None = None  # the next thing to do (label)
     target: str | None = None  # where: a page name the web layer turns into a link
+    target_args: dict[str, str] = field(default_factory=dict)  # what that page needs besides the store
 
 
 def _store_step(session: Session, store: Store) -> Step:
@@ -30,14 +30,17 @@ def _store_step(session: Session, store: Store) -> Step:
         return Step("store", "Store connected", True, f"Demo store with {orders} orders; connect your own shop when ready.",
                     "Connect a WooCommerce store", "woocommerce_connect")
     if store.status != StoreStatus.ACTIVE:
+        # Each platform has its own way back in: Shopify's install flow for that shop, WooCommerce's key grant.
+        if store.platform == "shopify":
+            return Step("store", "Store connected", False, f"The app is {store.status} on {store.domain}.",
+                        "Reinstall the app", "shopify_install", {"shop": store.domain})
         return Step("store", "Store connected", False, f"The app is {store.status} on {store.domain}.",
-                    "Reinstall the app", "store_install")
+                    "Reconnect the store", "woocommerce_connect")
     synced = f", last synced {store.last_synced_at:%Y-%m-%d %H:%M} UTC" if store.last_synced_at else ""
     return Step("store", "Store connected", True, f"{store.domain}: {orders} orders{synced}.")
 
 
-def _esp_step(session: Session, store: Store) -> Step:
-    connection = current_connection(session, store)
+def _esp_step(connection: EspConnection | None) -> Step:
     if connection is None:
         return Step("esp", "ESP key pasted and valid", False, "No ESP yet: events only go to the event log.",
                     "Paste your Klaviyo private key", "esp")
@@ -70,8 +73,7 @@ def _carrier_step(session: Session, store: Store) -> Step:
                 "Review carriers" if untracked else None, "carriers" if untracked else None)
 
 
-def _first_event_step(session: Session, store: Store) -> Step:
-    connection = current_connection(session, store)
+def _first_event_step(session: Session, store: Store, connection: EspConnection | None) -> Step:
     sent = select(func.min(OutboxItem.sent_at)).where(OutboxItem.store_id == store.id, OutboxItem.destination == "esp",
                                                       OutboxItem.state == OutboxState.SENT)
     if connection is not None:
@@ -85,6 +87,7 @@ def _first_event_step(session: Session, store: Store) -> Step:
     return Step("first_event", "First event sent", True, f"First event delivered to {where} on {first:%Y-%m-%d %H:%M} UTC.")
 
 
-def checklist(session: Session, *, store: Store) -> list[Step]:
-    return [_store_step(session, store), _esp_step(session, store), _carrier_step(session, store),
-            _first_event_step(session, store)]
+def checklist(session: Session, *, store: Store, connection: EspConnection | None) -> list[Step]:
+    """`connection`: the store's current_connection(), which the overview has already fetched for its own use."""
+    return [_store_step(session, store), _esp_step(connection), _carrier_step(session, store),
+            _first_event_step(session, store, connection)]

@@ -29,29 +29,32 @@ def is_stale(occurred_at: datetime, *, now: datetime, store: Store, default_hour
     return now - occurred_at > window
 
 
+def insert_outbox_row(session: Session, **values: Any) -> OutboxItem | None:
+    """Insert one outbox row unless its key exists; returns the new row, or None when it was already there.
+
+    ON CONFLICT DO NOTHING: a key that exists (a repeat, or another worker's concurrent insert) is not an error,
+    and the common case costs one statement, without the savepoint an IntegrityError fallback would need."""
+    stmt = dialect_insert(session, OutboxItem).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    item = session.scalars(stmt.returning(OutboxItem)).first()
+    if item is None:
+        log.debug("outbox key %s exists already", values["key"])
+    return item
+
+
 def enqueue(session: Session, *, store: Store, order: Order, trigger: str, occurred_at: datetime, now: datetime,
             app_url: str, shipment: Shipment | None = None, episode: int | None = None, backfill: bool = False,
-            extra: dict[str, Any] | None = None, destination: str = "esp") -> OutboxItem | None:
-    """Insert the row unless its key exists; returns the new row, or None when it was already there."""
+            extra: dict[str, Any] | None = None) -> OutboxItem | None:
+    """Insert the ESP row unless its key exists; returns the new row, or None when it was already there."""
     key = outbox_key(store=store, trigger=trigger, shipment=shipment, order=order, episode=episode)
-    if destination != "esp":
-        key = f"{key}@{destination}"
     payload = build_payload(metric=trigger, unique_id=key, occurred_at=occurred_at, backfill=backfill, store=store,
                             order=order, shipment=shipment, app_url=app_url, extra=extra)
-    enabled = destination != "esp" or trigger_enabled(store.settings, trigger)
-    row = dict(
-        key=key, store_id=store.id, order_id=order.id, shipment_id=shipment.id if shipment else None, trigger=trigger,
-        destination=destination, occurred_at=occurred_at, backfill=backfill, payload=payload,
+    enabled = trigger_enabled(store.settings, trigger)
+    return insert_outbox_row(
+        session, key=key, store_id=store.id, order_id=order.id, shipment_id=shipment.id if shipment else None,
+        trigger=trigger, destination="esp", occurred_at=occurred_at, backfill=backfill, payload=payload,
         state=OutboxState.PENDING if enabled else OutboxState.SKIPPED, attempts=0, next_attempt_at=now, created_at=now,
         last_error=None if enabled else "trigger switched off for this store",
     )
-    # ON CONFLICT DO NOTHING: a key that exists (a repeat, or another worker's concurrent insert) is not an error,
-    # and the common case costs one statement.
-    stmt = dialect_insert(session, OutboxItem).values(**row).on_conflict_do_nothing(index_elements=["key"])
-    item = session.scalars(stmt.returning(OutboxItem)).first()
-    if item is None:
-        log.debug("outbox key %s exists already", key)
-    return item
 
 
 def replay(session: Session, *, item_id: int, now: datetime) -> OutboxItem:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
@@ -51,28 +51,42 @@ def _batches(session: Session, shipments: Sequence[Shipment], carrier_for: Carri
         groups[(shipment.store_id, shipment.carrier_code or "")].append(shipment)
     accounts = {(a.store_id, a.carrier_code): a for a in session.scalars(
         select(CarrierAccount).where(CarrierAccount.store_id.in_({k[0] for k in groups})))}
+    carriers = {key: carrier_for(key[1], accounts.get(key)) for key in groups}
+    quotas = {key: getattr(carrier, "quota", None) for key, carrier in carriers.items()}
+    per_day = {key: quota.per_day for key, quota in quotas.items() if quota is not None and quota.per_day}
+    active = _active_parcels(session, per_day) if per_day else {}
     batches = []
-    for (store_id, code), members in groups.items():
-        carrier = carrier_for(code, accounts.get((store_id, code)))
+    for key, members in groups.items():
+        carrier = carriers[key]
         size = max(int(getattr(carrier, "batch_size", 1)), 1)
-        quota = getattr(carrier, "quota", None)
         min_interval = timedelta(0)
-        if quota is not None and quota.per_day:
-            active = session.scalar(select(func.count()).select_from(Shipment).where(
-                Shipment.store_id == store_id, Shipment.carrier_code == code, Shipment.next_poll_at.is_not(None))) or 0
-            min_interval = quota_interval(active_parcels=active, per_day=quota.per_day, batch_size=size)
+        if key in per_day:
+            min_interval = quota_interval(active_parcels=active.get(key, 0), per_day=per_day[key], batch_size=size)
         batches.extend(PollBatch(carrier, members[i:i + size], min_interval) for i in range(0, len(members), size))
     return batches
 
 
-def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ctx: TrackingContext, limit: int = 100,
-             concurrency: int = 8, lease: timedelta = timedelta(minutes=5), rng: random.Random | None = None,
-             new_session: Callable[[], Session] | None = None) -> dict[str, int]:
+def _active_parcels(session: Session, groups: Collection[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Parcels still polled per (store, carrier), for the daily quota: one grouped query, not one per group.
+
+    Each column is filtered with a plain IN (the same SQL on SQLite and PostgreSQL); the counts of pairs nobody
+    asked about are left unread.
+    """
+    store_ids, codes = {store_id for store_id, _ in groups}, {code for _, code in groups}
+    return {(store_id, code): count for store_id, code, count in session.execute(
+        select(Shipment.store_id, Shipment.carrier_code, func.count())
+        .where(Shipment.store_id.in_(store_ids), Shipment.carrier_code.in_(codes), Shipment.next_poll_at.is_not(None))
+        .group_by(Shipment.store_id, Shipment.carrier_code))}
+
+
+def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ctx: TrackingContext,
+             new_session: Callable[[], Session], limit: int = 100, concurrency: int = 8,
+             lease: timedelta = timedelta(minutes=5), rng: random.Random | None = None) -> dict[str, int]:
     """One pass of the poller; returns counts (polled, errors, triggers).
 
-    Each carrier batch is asked and then applied in its own thread and transaction: carrier latency and database
-    round trips overlap, and a batch that fails to apply never undoes another batch (its rows stay leased and
-    become due again).
+    Each carrier batch is asked and then applied in its own thread and transaction (from `new_session`): carrier
+    latency and database round trips overlap, and a batch that fails to apply never undoes another batch (its rows
+    stay leased and become due again).
     """
     rng = rng or random.Random()
     claimed = claim_due(session, model=Shipment, due_column=Shipment.next_poll_at, now=now, limit=limit, lease=lease)
@@ -80,11 +94,9 @@ def poll_due(session: Session, *, carrier_for: CarrierFactory, now: datetime, ct
         return {"polled": 0, "errors": 0, "triggers": 0}
     batches = _batches(session, claimed, carrier_for)
     session.commit()
-    open_session = new_session or (lambda: session)
-    workers = max(1, min(concurrency, len(batches))) if new_session else 1
+    workers = max(1, min(concurrency, len(batches)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = list(pool.map(lambda b: _poll_batch(b, open_session=open_session, owns_session=new_session is not None,
-                                                       now=now, ctx=ctx, rng=rng), batches))
+        outcomes = list(pool.map(lambda b: _poll_batch(b, new_session=new_session, now=now, ctx=ctx, rng=rng), batches))
     totals = {"polled": 0, "errors": 0, "triggers": 0}
     for counts in outcomes:
         for key, value in counts.items():
@@ -107,15 +119,15 @@ def _outcomes(batch: PollBatch, results: dict[str, TrackingResult]) -> Tally:
     return tally
 
 
-def _poll_batch_in_context(batch: PollBatch, *, open_session: Callable[[], Session], owns_session: bool, now: datetime,
-                           ctx: TrackingContext, rng: random.Random) -> dict[str, int]:
+def _poll_batch_in_context(batch: PollBatch, *, new_session: Callable[[], Session], now: datetime, ctx: TrackingContext,
+                           rng: random.Random) -> dict[str, int]:
     try:
         results = {r.tracking_number: r for r in _track(batch)}
     except DBAPIError:
         log.warning("database unavailable while polling %d %s parcels; they are polled again when the lease ends",
                     len(batch.shipments), batch.carrier.code)
         return {"polled": 0, "errors": 0, "triggers": 0}
-    session = open_session()
+    session = new_session()
     try:
         try:
             # Fast path: the whole batch in one unit of work, written in a few batched statements at commit.
@@ -137,8 +149,7 @@ def _poll_batch_in_context(batch: PollBatch, *, open_session: Callable[[], Sessi
                       len(batch.shipments), batch.carrier.code)
         return {"polled": 0, "errors": 0, "triggers": 0}
     finally:
-        if owns_session:
-            session.close()
+        session.close()
 
 
 def _apply_batch(session: Session, batch: PollBatch, results: dict[str, TrackingResult], *, now: datetime,

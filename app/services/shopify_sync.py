@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.models import ShopifySync, Store
 from app.models.store import StoreStatus
-from app.services.claims import claim_due, reschedule_after_failure
-from app.services.orders import sync_order
 from app.services.shopify_install import subscribe_webhooks
-from integrations.errors import IntegrationError
+from app.services.store_sync import sync_due_stores, write_order_pages
 from integrations.stores.shopify.sync import DEFAULT_PAGE_SIZE
 
 if TYPE_CHECKING:
@@ -47,15 +45,10 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
         orders = adapter.fetch_orders(created_since=now - timedelta(days=BACKFILL_DAYS))  # type: ignore[call-arg]
     else:
         orders = adapter.fetch_orders(updated_since=since - OVERLAP)
-    count = 0
-    for page in _pages(iter(orders), DEFAULT_PAGE_SIZE):
-        with runtime.db.session() as session:
-            store = session.get(Store, store_id)
-            if store is None or store.status != StoreStatus.ACTIVE:
-                return {"orders": count}  # uninstalled mid-run: stop quietly
-            for data in page:
-                sync_order(session, store=store, data=data, now=now, ctx=runtime.tracking_context)
-        count += len(page)
+    count, finished = write_order_pages(runtime, store_id=store_id, pages=_pages(iter(orders), DEFAULT_PAGE_SIZE),
+                                        now=now)
+    if not finished:
+        return {"orders": count}  # uninstalled mid-run: stop quietly
     subscribe_webhooks(runtime, store_id=store_id)
     with runtime.db.session() as session:
         store = session.get(Store, store_id)
@@ -69,26 +62,8 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
     return {"orders": count}
 
 
-def _record_failure(runtime: Runtime, *, store_id: int, now: datetime, error: IntegrationError) -> None:
-    with runtime.db.session() as session:
-        sync = session.get(ShopifySync, store_id)
-        if sync is not None:
-            reschedule_after_failure(sync, error=error, now=now, permanent_wait=RECONCILE_EVERY)
-
-
 def sync_due(session: Session, runtime: Runtime, *, now: datetime, limit: int = 10,
              lease: timedelta = timedelta(minutes=30)) -> dict[str, int]:
-    """The job: claim stores whose backfill or reconcile is due (leased, so workers never sync one store twice)."""
-    claimed = [row.store_id for row in claim_due(session, model=ShopifySync, due_column=ShopifySync.next_run_at,
-                                                 now=now, limit=limit, lease=lease)]
-    session.close()
-    counts = {"stores": 0, "orders": 0, "errors": 0}
-    for store_id in claimed:
-        try:
-            counts["orders"] += sync_store(runtime, store_id=store_id, now=now)["orders"]
-            counts["stores"] += 1
-        except IntegrationError as exc:
-            log.warning("Shopify store %s: sync failed: %s", store_id, exc)
-            _record_failure(runtime, store_id=store_id, now=now, error=exc)
-            counts["errors"] += 1
-    return counts
+    """The job: every Shopify store whose backfill or reconcile is due."""
+    return sync_due_stores(session, runtime, model=ShopifySync, sync_store=sync_store, platform="Shopify",
+                           permanent_wait=RECONCILE_EVERY, count_keys=("orders",), now=now, limit=limit, lease=lease)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Order, OutboxItem, Shipment, Store, TrackingEventRecord
 from app.services.catalog import Trigger
-from app.services.delays import after_poll
+from app.services.delays import DelayReason, after_poll, open_episode
 from app.services.outbox import enqueue, is_stale
 from app.services.writeback import enqueue_writeback
 from integrations.carriers.base import TrackingEvent, TrackingResult
@@ -160,18 +160,13 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
             _move_to(shipment, record)
         superseded = record.occurred_at < final_newest and record.status != final_status
         for trigger in triggers_for(record.status, record.substatus, is_return=shipment.is_return):
+            delayed = trigger == Trigger.DELAYED
+            if delayed and (terminal or not in_order):
+                continue  # open_episode checks the parcel as it is now; only this batch knows it ends or is stale
+            if not delayed and trigger in fired:
+                continue  # a delay fires once per episode (open_episode's guard), every other trigger once
             extra: dict[str, Any] = {"event_code": record.code, "event_time": record.occurred_at.isoformat(),
                                      "event_location": record.location, "event_description": record.description}
-            episode = None
-            if trigger == Trigger.DELAYED:
-                if shipment.delay_open or terminal or not in_order:
-                    continue
-                shipment.delay_episode += 1
-                shipment.delay_open = True
-                episode = shipment.delay_episode
-                extra.update(delay_reason="carrier", delay_episode=episode)
-            elif trigger in fired:
-                continue
             if trigger in (Trigger.ADDRESS_ISSUE, Trigger.EXCEPTION):
                 extra["exception_reason"] = record.substatus or ExceptionReason.OTHER.value
             if trigger == Trigger.READY_FOR_PICKUP:
@@ -180,9 +175,13 @@ def apply_tracking_result(session: Session, *, store: Store, order: Order, shipm
             if trigger in (Trigger.DELIVERED, Trigger.RETURN_RECEIVED):
                 extra["delivered_to"] = record.substatus or shipment.delivered_to
             backfill = superseded or is_stale(record.occurred_at, now=now, store=store, default_hours=ctx.backfill_window_hours)
-            item = enqueue(session, store=store, order=order, shipment=shipment, trigger=trigger,
-                           occurred_at=record.occurred_at, now=now, app_url=ctx.app_url, episode=episode,
-                           backfill=backfill, extra=extra)
+            if delayed:
+                item = open_episode(session, store=store, order=order, shipment=shipment, reason=DelayReason.CARRIER,
+                                    now=now, ctx=ctx, occurred_at=record.occurred_at, backfill=backfill, extra=extra)
+            else:
+                item = enqueue(session, store=store, order=order, shipment=shipment, trigger=trigger,
+                               occurred_at=record.occurred_at, now=now, app_url=ctx.app_url, backfill=backfill,
+                               extra=extra)
             if item is not None:
                 written.append(item)
                 fired.add(trigger)
@@ -209,7 +208,3 @@ def record_fulfillment(session: Session, *, store: Store, order: Order, shipment
     enqueue_writeback(session, store=store, shipment=shipment, previous=(shipment.status, shipment.substatus), now=now,
                       ctx=ctx)
     return item
-
-
-def stalled_since(shipment: Shipment, now: datetime) -> timedelta | None:
-    return now - shipment.last_event_at if shipment.last_event_at else None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Order, Shipment, Store
+from app.services.event_payload import items_in, parcel_position  # the dashboard imports items_in from here too
 from app.services.tracking_i18n import TEXT, format_date, format_datetime, status_words
 from integrations.carriers import CARRIERS
 from integrations.status import ShipmentStatus
@@ -42,11 +43,6 @@ def carrier_link(shipment: Shipment) -> str | None:
         return shipment.carrier_tracking_url
     template = getattr(CARRIERS.get(shipment.carrier_code or ""), "TRACKING_URL", None)
     return template.format(number=shipment.tracking_number) if template else None
-
-
-def items_in(order: Order, shipment: Shipment) -> list[dict[str, Any]]:
-    wanted = {str(i) for i in shipment.line_item_ids or []}
-    return [item for item in order.line_items or [] if not wanted or str(item.get("id")) in wanted]
 
 
 def _date(raw: str | None) -> date | None:
@@ -104,8 +100,7 @@ def parcel_view(shipment: Shipment, *, lang: str, recommended: list[dict[str, An
     eta_text = None
     if earliest and shipment.status != S.DELIVERED.value:
         eta_text = format_date(earliest, lang) + (f" – {format_date(latest, lang)}" if latest and latest != earliest else "")
-    outbound = [s for s in order.shipments if not s.is_return]
-    index = next((i for i, s in enumerate(outbound, start=1) if s.id == shipment.id), 1)
+    index, count = parcel_position(order, shipment)
     timeline = [{"when": format_datetime(e.local_time, lang), "what": e.description, "where": e.location or "",
                  "status": e.status, "iso": e.local_time.isoformat()} for e in shipment.events]
     others = []
@@ -125,7 +120,7 @@ def parcel_view(shipment: Shipment, *, lang: str, recommended: list[dict[str, An
         delivered_on=_delivered_on(shipment, lang),
         pickup_location=shipment.pickup_location if shipment.status == S.READY_FOR_PICKUP.value else None,
         pickup_deadline=format_date(deadline, lang) if deadline and shipment.status == S.READY_FOR_PICKUP.value else None,
-        index=index, count=max(len(outbound), 1), is_return=shipment.is_return, items=items_in(order, shipment),
+        index=index, count=count, is_return=shipment.is_return, items=items_in(order, shipment),
         timeline=timeline, others=others, recommended=recommended or [], currency=order.currency)
 
 

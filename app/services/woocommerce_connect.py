@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import Store, WooAuthGrant, WooSync
 from app.models.store import StoreStatus
 from app.services.accounts import link_store
+from app.services.woocommerce_writeback import COMPLETE_SETTING, NOTES_SETTING, PLATFORM  # noqa: F401 (re-exported)
 from integrations.errors import IntegrationError
 from integrations.stores.woocommerce import auth, webhooks
 from integrations.stores.woocommerce.client import WooClient, WooCommerceError
@@ -23,15 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "woocommerce"
 APP_NAME = "Parcelwise"
 GRANT_TTL = timedelta(minutes=30)
 WEBHOOK_PATH = "/webhooks/woocommerce"
 CALLBACK_PATH = "/woocommerce/auth/callback"
 RETURN_PATH = "/woocommerce/auth/return"
-# Write-back switches (store settings): a private note on key events, and `completed` on delivery.
-NOTES_SETTING = "woocommerce_notes"
-COMPLETE_SETTING = "woocommerce_complete_on_delivery"
 
 
 def site_from_input(runtime: Runtime, raw_url: str) -> SiteUrl:

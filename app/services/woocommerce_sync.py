@@ -10,10 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Store, WooSync
 from app.models.store import StoreStatus
-from app.services.claims import claim_due, reschedule_after_failure
-from app.services.orders import sync_order
+from app.services.store_sync import sync_due_stores, write_order_pages
 from app.services.woocommerce_connect import WEBHOOK_PATH
-from integrations.errors import IntegrationError
 from integrations.stores.woocommerce import webhooks
 
 if TYPE_CHECKING:
@@ -42,15 +40,10 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
         credentials = runtime.vault.decrypt(store.credentials_encrypted) or {}
         adapter = runtime.store_adapter(store)
     started = runtime.clock()
-    count = 0
-    for page in adapter.order_pages(updated_since=since):  # type: ignore[attr-defined]
-        with runtime.db.session() as session:
-            store = session.get(Store, store_id)
-            if store is None or store.status != StoreStatus.ACTIVE:
-                return {"orders": count, "reenabled": 0}  # disconnected mid-run: stop quietly
-            for data in page:
-                sync_order(session, store=store, data=data, now=now, ctx=runtime.tracking_context)
-        count += len(page)
+    count, finished = write_order_pages(runtime, store_id=store_id, now=now,
+                                        pages=adapter.order_pages(updated_since=since))  # type: ignore[attr-defined]
+    if not finished:
+        return {"orders": count, "reenabled": 0}  # disconnected mid-run: stop quietly
     report = webhooks.ensure_webhooks(adapter.client, delivery_url=f"{runtime.app_url}{WEBHOOK_PATH}",  # type: ignore[attr-defined]
                                       secret=credentials.get("webhook_secret") or "")
     with runtime.db.session() as session:
@@ -68,29 +61,9 @@ def sync_store(runtime: Runtime, *, store_id: int, now: datetime) -> dict[str, i
     return {"orders": count, "reenabled": len(report.reenabled) + len(report.created)}
 
 
-def _record_failure(runtime: Runtime, *, store_id: int, now: datetime, error: IntegrationError) -> None:
-    with runtime.db.session() as session:
-        sync = session.get(WooSync, store_id)
-        if sync is not None:
-            reschedule_after_failure(sync, error=error, now=now, permanent_wait=timedelta(hours=1))
-
-
 def sync_due(session: Session, runtime: Runtime, *, now: datetime, limit: int = 10,
              lease: timedelta = timedelta(minutes=30)) -> dict[str, int]:
-    """The job: claim stores whose backfill or reconcile is due (leased: no store is synced twice at once)."""
-    claimed = [row.store_id for row in claim_due(session, model=WooSync, due_column=WooSync.next_run_at,
-                                                 now=now, limit=limit, lease=lease)]
-    session.close()
-    counts = {"stores": 0, "orders": 0, "reenabled": 0, "errors": 0}
-    for store_id in claimed:
-        try:
-            result = sync_store(runtime, store_id=store_id, now=now)
-        except IntegrationError as exc:
-            log.warning("WooCommerce store %s: sync failed: %s", store_id, exc)
-            _record_failure(runtime, store_id=store_id, now=now, error=exc)
-            counts["errors"] += 1
-            continue
-        counts["stores"] += 1
-        counts["orders"] += result["orders"]
-        counts["reenabled"] += result["reenabled"]
-    return counts
+    """The job: every WooCommerce store whose backfill or reconcile is due."""
+    return sync_due_stores(session, runtime, model=WooSync, sync_store=sync_store, platform="WooCommerce",
+                           permanent_wait=timedelta(hours=1), count_keys=("orders", "reenabled"), now=now,
+                           limit=limit, lease=lease)

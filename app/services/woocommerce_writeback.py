@@ -6,20 +6,23 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Order, OutboxItem, Shipment, Store
 from app.models.outbox import OutboxState
 from app.services.event_payload import tracking_page_url
-from app.services.outbox import is_stale
-from app.services.woocommerce_connect import COMPLETE_SETTING, NOTES_SETTING, PLATFORM
+from app.services.outbox import insert_outbox_row, is_stale, outbox_key
 from integrations.status import ShipmentStatus
 from integrations.stores.woocommerce.writeback import note_text
 
 log = logging.getLogger(__name__)
 
+# Defined here rather than in woocommerce_connect (which re-exports them): the poller imports this module through
+# tracking -> writeback, and woocommerce_connect would pull in the whole connect flow (accounts, the WooCommerce client).
+PLATFORM = "woocommerce"
+# Write-back switches (store settings): a private note on key events, and `completed` on delivery.
+NOTES_SETTING = "woocommerce_notes"
+COMPLETE_SETTING = "woocommerce_complete_on_delivery"
 DESTINATION = "writeback"
 _KIND_BY_STATUS = {
     ShipmentStatus.DELIVERED.value: "delivered",
@@ -63,9 +66,7 @@ def enqueue(session: Session, *, store: Store, shipment: Shipment, previous: tup
     complete = kind == "delivered" and complete_enabled(store)
     if not notes_enabled(store) and not complete:
         return None
-    key = f"{store.id}:{shipment.id}:woocommerce-{kind}@{DESTINATION}"
-    if session.scalar(select(OutboxItem.id).where(OutboxItem.key == key)) is not None:
-        return None
+    key = outbox_key(store=store, shipment=shipment, trigger=f"woocommerce-{kind}") + f"@{DESTINATION}"
     order = shipment.order if shipment.order is not None else session.get(Order, shipment.order_id)
     reference = f"{store.id}-{shipment.id}-{kind}"
     detail = shipment.last_event_description if kind != "shipped" else None
@@ -75,12 +76,7 @@ def enqueue(session: Session, *, store: Store, shipment: Shipment, previous: tup
                      detail=detail, reference=reference) if notes_enabled(store) else None
     payload: dict[str, Any] = {"order_external_id": order.external_id if order else None, "kind": kind,
                                "note": note, "complete": complete, "reference": reference}
-    item = OutboxItem(key=key, store_id=store.id, order_id=shipment.order_id, shipment_id=shipment.id,
-                      trigger=f"order note: {kind}", destination=DESTINATION, occurred_at=happened, payload=payload,
-                      state=OutboxState.PENDING, next_attempt_at=now, created_at=now)
-    try:
-        with session.begin_nested():  # the unique key makes a repeated call a no-op
-            session.add(item)
-    except IntegrityError:
-        return None
-    return item
+    # The unique key makes a repeated call a no-op (None).
+    return insert_outbox_row(session, key=key, store_id=store.id, order_id=shipment.order_id, shipment_id=shipment.id,
+                             trigger=f"order note: {kind}", destination=DESTINATION, occurred_at=happened,
+                             payload=payload, state=OutboxState.PENDING, next_attempt_at=now, created_at=now)

@@ -4,10 +4,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import OutboxItem, Shipment, Store
@@ -15,10 +14,14 @@ from app.models.outbox import OutboxState
 from app.models.store import StoreStatus
 from app.services import woocommerce_writeback
 from app.services.claims import backoff, claim_due
+from app.services.outbox import insert_outbox_row
 from integrations.errors import PermanentError, RetryableError
 from integrations.status import ShipmentStatus
 from integrations.stores.shopify.values import parse_datetime
 from integrations.stores.shopify.writeback import create_fulfillment_event, fulfillment_event_status
+
+if TYPE_CHECKING:  # tracking imports this module
+    from app.services.tracking import TrackingContext
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +36,11 @@ def writeback_enabled(store: Store) -> bool:
 
 
 def enqueue_writeback(session: Session, *, store: Store, shipment: Shipment, previous: tuple[str, str | None],
-                      now: datetime, ctx: Any = None) -> OutboxItem | None:
+                      now: datetime, ctx: TrackingContext) -> OutboxItem | None:
     """Called by the state machine after a result was applied: one row per change of the Shopify-visible status."""
-    if store.platform == woocommerce_writeback.PLATFORM:  # order notes; `ctx` (TrackingContext) gives links, window
+    if store.platform == woocommerce_writeback.PLATFORM:  # order notes; `ctx` gives links and the backfill window
         return woocommerce_writeback.enqueue(session, store=store, shipment=shipment, previous=previous, now=now,
-                                             app_url=getattr(ctx, "app_url", ""),
-                                             backfill_hours=getattr(ctx, "backfill_window_hours", 48))
+                                             app_url=ctx.app_url, backfill_hours=ctx.backfill_window_hours)
     if not writeback_enabled(store) or shipment.is_return:
         return None
     status = fulfillment_event_status(ShipmentStatus(shipment.status), substatus=shipment.substatus)
@@ -51,15 +53,10 @@ def enqueue_writeback(session: Session, *, store: Store, shipment: Shipment, pre
     payload: dict[str, Any] = {"fulfillment_id": shipment.fulfillment_external_id, "status": status,
                                "happened_at": happened.isoformat(), "estimated_delivery_at": eta,
                                "message": shipment.last_event_description, "city": shipment.last_event_location}
-    item = OutboxItem(key=key, store_id=store.id, order_id=shipment.order_id, shipment_id=shipment.id,
-                      trigger=f"fulfillment event {status}", destination=DESTINATION, occurred_at=happened,
-                      payload=payload, state=OutboxState.PENDING, next_attempt_at=now, created_at=now)
-    try:
-        with session.begin_nested():  # the unique key makes a re-applied result a no-op
-            session.add(item)
-    except IntegrityError:
-        return None
-    return item
+    # The unique key makes a re-applied result a no-op (None).
+    return insert_outbox_row(session, key=key, store_id=store.id, order_id=shipment.order_id, shipment_id=shipment.id,
+                             trigger=f"fulfillment event {status}", destination=DESTINATION, occurred_at=happened,
+                             payload=payload, state=OutboxState.PENDING, next_attempt_at=now, created_at=now)
 
 
 def _send(adapter: Any, item: OutboxItem) -> None:

@@ -1,7 +1,7 @@
 """Web blueprints by feature; each request gets one short database session."""
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
@@ -15,6 +15,15 @@ def db_session() -> Session:
     if "db_session" not in g:
         g.db_session = runtime().db.sessionmaker()
     return g.db_session
+
+
+def read_body(limit: int) -> bytes | None:
+    """The raw body, or None when it is over `limit` bytes: checked on the header and on what is actually read,
+    since Content-Length may be absent (chunked) or lie."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = request.stream.read(limit + 1)
+    return None if len(body) > limit else body
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -1,11 +1,12 @@
 """Which stores the current browser may see: the sandbox always, real stores only after signing in to them."""
 from __future__ import annotations
 
-from flask import abort, session
+from flask import abort, request, session
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Store
+from app.web.csrf import check_csrf
 
 SESSION_KEY = "store_ids"
 
@@ -23,8 +24,10 @@ def sign_in_to_store(store_id: int) -> None:
     session[SESSION_KEY] = sorted(ids)
 
 
-def require_store(db: Session, store_id: int | None) -> Store:
-    allowed = allowed_store_ids(db)
+def require_store(db: Session, store_id: int | None, *, allowed: list[int] | None = None) -> Store:
+    """`allowed`: allowed_store_ids(db) when the caller already has it, so those queries do not run twice."""
+    if allowed is None:
+        allowed = allowed_store_ids(db)
     if not allowed:
         abort(404)
     chosen = store_id if store_id is not None else allowed[0]
@@ -34,6 +37,17 @@ def require_store(db: Session, store_id: int | None) -> Store:
     if store is None:
         abort(404)
     return store
+
+
+def store_from_args(db: Session) -> Store:
+    """The store a GET page is for: `?store=`, else the first this browser may see."""
+    return require_store(db, request.args.get("store", type=int))
+
+
+def store_from_form(db: Session) -> Store:
+    """The store a dashboard form posts for; the CSRF check comes first so a forged post learns nothing."""
+    check_csrf()
+    return require_store(db, request.form.get("store", type=int))
 
 
 def _account_store_ids(db: Session) -> list[int]:

@@ -1,11 +1,11 @@
 """The analytics page: events per trigger per day, delivery rates, transit times and problem share, as SVG charts."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from app.services import analytics
 from app.web import charts, db_session, runtime
-from app.web.access import require_store
+from app.web.access import store_from_args
 
 bp = Blueprint("analytics", __name__)
 EVENT_COLOURS = {"sent": "#12b76a", "backfilled": "#98a2b3", "pending": "#f79009", "failed": "#d92d20", "skipped": "#d0d5dd"}
@@ -23,7 +23,7 @@ def _duration(hours: float) -> str:
 @bp.get("/analytics")
 def page():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     now = runtime().clock()
     per_day = analytics.events_per_day(db, store_id=store.id, now=now)
     delivery = analytics.event_delivery(db, store_id=store.id, now=now)

@@ -13,9 +13,8 @@ from app.services.aftership import SOURCE, webhook_secret
 from app.services.carrier_accounts import CredentialsRejected, save_carrier_credentials
 from app.services.carrier_catalog import catalog_rows
 from app.services.inbox import store_delivery
-from app.web import db_session, runtime
-from app.web.access import require_store
-from app.web.csrf import check_csrf
+from app.web import db_session, read_body, runtime
+from app.web.access import store_from_args, store_from_form
 from integrations.carriers import CARRIERS
 from integrations.carriers.aftership import SIGNATURE_HEADER, verify_signature
 
@@ -34,14 +33,13 @@ def _page(store: Store, *, status: int = 200, error: str | None = None, failed_c
 
 @bp.get("/carriers")
 def catalog():
-    return _page(require_store(db_session(), request.args.get("store", type=int)))
+    return _page(store_from_args(db_session()))
 
 
 @bp.post("/carriers/<code>/credentials")
 def save_credentials(code: str):
-    check_csrf()
     db = db_session()
-    store = require_store(db, request.form.get("store", type=int))
+    store = store_from_form(db)
     cls = CARRIERS.get(code)
     if cls is None or code == "sandbox":
         abort(404)
@@ -65,9 +63,8 @@ def save_credentials(code: str):
 @bp.post("/carriers/override")
 def override_carrier():
     """The merchant knows better than detection: set a shipment's carrier and ask the new carrier soon."""
-    check_csrf()
     db = db_session()
-    store = require_store(db, request.form.get("store", type=int))
+    store = store_from_form(db)
     number = (request.form.get("tracking_number") or "").strip()
     code = (request.form.get("carrier_code") or "").strip() or None
     if code is not None and (code not in CARRIERS or code == "sandbox"):
@@ -93,10 +90,8 @@ def override_carrier():
 @bp.post("/webhooks/aftership")
 def aftership_webhook():
     """Verify AfterShip's signature over the raw body, store the delivery, answer fast; the inbox applies it."""
-    if request.content_length is not None and request.content_length > WEBHOOK_MAX_BYTES:
-        return "payload too large", 413
-    body = request.stream.read(WEBHOOK_MAX_BYTES + 1)
-    if len(body) > WEBHOOK_MAX_BYTES:
+    body = read_body(WEBHOOK_MAX_BYTES)
+    if body is None:
         return "payload too large", 413
     db = db_session()
     store_id = request.args.get("store", type=int)

@@ -5,15 +5,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.models import EspConnection, Order, OutboxItem, Shipment, Store
+from app.models import Order, OutboxItem, Shipment, Store
 from app.models.outbox import OutboxState
 from app.services.catalog import CATALOG, METRICS
+from app.services.esp_connections import current_connection
 from app.services.onboarding import checklist
 from app.services.outbox import replay
 from app.services.shipment_search import PROBLEMS, ShipmentFilters, search
 from app.services.tracking_page import items_in
 from app.web import db_session, runtime
-from app.web.access import allowed_store_ids, require_store
+from app.web.access import allowed_store_ids, require_store, store_from_args
 from app.web.csrf import check_csrf, csrf_token
 from app.web.links import page_link
 from integrations.status import ShipmentStatus
@@ -34,16 +35,19 @@ def _page() -> int:
 @bp.get("/")
 def overview():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
-    stores = list(db.scalars(select(Store).where(Store.id.in_(allowed_store_ids(db))).order_by(Store.id)))
+    allowed = allowed_store_ids(db)
+    # Loaded before require_store, whose db.get then finds the chosen store in the session without a query.
+    stores = list(db.scalars(select(Store).where(Store.id.in_(allowed)).order_by(Store.id)))
+    store = require_store(db, request.args.get("store", type=int), allowed=allowed)
     by_status = dict(db.execute(select(Shipment.status, func.count()).where(Shipment.store_id == store.id)
                                 .group_by(Shipment.status)).all())
     by_state = dict(db.execute(select(OutboxItem.state, func.count()).where(OutboxItem.store_id == store.id)
                                .group_by(OutboxItem.state)).all())
     by_trigger = dict(db.execute(select(OutboxItem.trigger, func.count()).where(OutboxItem.store_id == store.id)
                                  .group_by(OutboxItem.trigger)).all())
-    esp = db.scalars(select(EspConnection).where(EspConnection.store_id == store.id).order_by(EspConnection.id.desc())).first()
-    steps = [(step, page_link(step.target, store=store.id)) for step in checklist(db, store=store)]
+    esp = current_connection(db, store)
+    steps = [(step, page_link(step.target, store=store.id, **step.target_args))
+             for step in checklist(db, store=store, connection=esp)]
     return render_template("dashboard/overview.html", store=store, stores=stores, by_status=by_status, by_state=by_state,
                            by_trigger=by_trigger, catalog=CATALOG, esp=esp, steps=steps)
 
@@ -51,11 +55,11 @@ def overview():
 @bp.get("/shipments")
 def shipments():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     filters = ShipmentFilters.from_args(request.args)
     result = search(db, store=store, filters=filters, page=_page(), page_size=PAGE_SIZE, now=runtime().clock())
     return render_template("dashboard/shipments.html", store=store, result=result, filters=filters, problems=PROBLEMS,
-                           shipments=result.rows, page=result.page, status=filters.status, q=filters.q)
+                           shipments=result.rows)
 
 
 @bp.get("/shipments/<int:shipment_id>")
@@ -73,7 +77,7 @@ def shipment(shipment_id: int):
 @bp.get("/events")
 def events():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     query = select(OutboxItem).where(OutboxItem.store_id == store.id)
     state = request.args.get("state") or None
     trigger = request.args.get("trigger") if request.args.get("trigger") in METRICS else None

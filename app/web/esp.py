@@ -9,24 +9,19 @@ from sqlalchemy import func, select
 
 from app.models import OutboxItem, Store
 from app.models.outbox import OutboxState
+from app.services import store_settings
 from app.services.catalog import CATALOG, CORE_PROPERTIES, METRICS
 from app.services.esp_connections import (connect_klaviyo_key, connect_klaviyo_oauth, connect_webhook,
                                           current_connection, disconnect, masked)
 from app.services.flow_recipes import COMMON_FILTERS, RECIPES
 from app.services.test_events import example_payload, send_test_event
 from app.web import db_session, runtime
-from app.web.access import require_store
-from app.web.csrf import check_csrf
+from app.web.access import require_store, store_from_args, store_from_form
 from integrations.errors import IntegrationError
 from integrations.esp.klaviyo_oauth import build_authorize_url, exchange_code
 
 bp = Blueprint("esp", __name__)
 OAUTH_SESSION_KEY = "klaviyo_oauth"
-
-
-def _store_from_form() -> Store:
-    check_csrf()
-    return require_store(db_session(), request.form.get("store", type=int))
 
 
 def _settings_page(store: Store, *, new_secret: str | None = None, status: int = 200):
@@ -42,12 +37,12 @@ def _settings_page(store: Store, *, new_secret: str | None = None, status: int =
 
 @bp.get("/esp")
 def settings():
-    return _settings_page(require_store(db_session(), request.args.get("store", type=int)))
+    return _settings_page(store_from_args(db_session()))
 
 
 @bp.post("/esp/klaviyo-key")
 def klaviyo_key():
-    store = _store_from_form()
+    store = store_from_form(db_session())
     db = db_session()
     try:
         connection = connect_klaviyo_key(db, store=store, key=request.form.get("api_key", ""), runtime=runtime())
@@ -62,7 +57,7 @@ def klaviyo_key():
 
 @bp.get("/esp/klaviyo/oauth/start")
 def oauth_start():
-    store = require_store(db_session(), request.args.get("store", type=int))
+    store = store_from_args(db_session())
     client_id = current_app.config.get("KLAVIYO_CLIENT_ID")
     if not client_id:
         abort(404)
@@ -102,7 +97,7 @@ def oauth_callback():
 
 @bp.post("/esp/webhook")
 def webhook():
-    store = _store_from_form()
+    store = store_from_form(db_session())
     db = db_session()
     try:
         _connection, secret = connect_webhook(db, store=store, url=request.form.get("url", ""), runtime=runtime())
@@ -116,7 +111,7 @@ def webhook():
 
 @bp.post("/esp/disconnect")
 def disconnect_esp():
-    store = _store_from_form()
+    store = store_from_form(db_session())
     db = db_session()
     disconnect(db, store=store)
     db.commit()
@@ -126,7 +121,7 @@ def disconnect_esp():
 
 @bp.post("/esp/test-event")
 def test_event():
-    store = _store_from_form()
+    store = store_from_form(db_session())
     trigger = request.form.get("trigger", "")
     if trigger not in METRICS:
         abort(400, "unknown trigger")
@@ -144,7 +139,7 @@ def test_event():
 @bp.get("/triggers")
 def triggers():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     rt = runtime()
     since = rt.clock() - timedelta(days=7)
     sent = dict(db.execute(select(OutboxItem.trigger, func.count()).where(
@@ -159,7 +154,7 @@ def triggers():
 
 @bp.post("/triggers/switch")
 def switch_trigger():
-    store = _store_from_form()
+    store = store_from_form(db_session())
     trigger = request.form.get("trigger", "")
     if trigger not in METRICS:
         abort(400, "unknown trigger")
@@ -168,8 +163,7 @@ def switch_trigger():
         disabled.discard(trigger)
     else:
         disabled.add(trigger)
-    # A new dict, so the JSON column is seen as changed.
-    store.settings = {**(store.settings or {}), "disabled_triggers": sorted(disabled)}
+    store_settings.save(store, {"disabled_triggers": sorted(disabled)})
     db_session().commit()
     flash(f"{trigger} is {'on' if trigger not in disabled else 'off'}.")
     return redirect(url_for("esp.triggers", store=store.id))
@@ -177,5 +171,5 @@ def switch_trigger():
 
 @bp.get("/flows")
 def flows():
-    store = require_store(db_session(), request.args.get("store", type=int))
+    store = store_from_args(db_session())
     return render_template("esp/flows.html", store=store, recipes=RECIPES, common_filters=COMMON_FILTERS)

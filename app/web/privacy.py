@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template
 from sqlalchemy import select
 
 from app.models import DataExport
 from app.web import db_session
-from app.web.access import require_store
+from app.web.access import require_store, store_from_args
 
 bp = Blueprint("privacy", __name__)
 PAGE_SIZE = 50
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 @bp.get("/privacy/exports")
 def exports():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     rows = list(db.scalars(select(DataExport).where(DataExport.store_id == store.id)
                            .order_by(DataExport.id.desc()).limit(PAGE_SIZE)))
     return render_template("privacy/exports.html", store=store, exports=rows)

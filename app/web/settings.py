@@ -9,8 +9,7 @@ from app.services import store_settings
 from app.services.cross_sell import picks_as_text
 from app.services.esp_connections import current_connection, masked
 from app.web import db_session, runtime
-from app.web.access import require_store
-from app.web.csrf import check_csrf
+from app.web.access import store_from_args, store_from_form
 from app.web.links import page_link
 from integrations.carriers import CARRIERS
 
@@ -37,16 +36,15 @@ def _render(store: Store, *, values: dict, errors: dict[str, str], status: int =
 
 @bp.get("/settings")
 def page():
-    store = require_store(db_session(), request.args.get("store", type=int))
+    store = store_from_args(db_session())
     values = store_settings.current_values(store, backfill_default=current_app.config["BACKFILL_WINDOW_HOURS"])
     return _render(store, values=values, errors={})
 
 
 @bp.post("/settings")
 def save():
-    check_csrf()
     db = db_session()
-    store = require_store(db, request.form.get("store", type=int))
+    store = store_from_form(db)
     values, errors = store_settings.validate(store, request.form)
     if errors:
         shown = {**values, **{k: request.form.get(k, "") for k in errors}}

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.models import OutboxItem, Shipment, Store
 from app.models.store import StoreStatus
+from app.services import store_settings, writeback
 from app.services.shopify_install import SCOPES, after_install, install_store
 from app.web import db_session, runtime
 from app.web.access import sign_in_to_store
@@ -25,7 +26,8 @@ def _config(name: str) -> Any:
     return current_app.config.get(name)
 
 
-def _secrets() -> list[str]:
+def app_secrets() -> list[str]:
+    """The current app secret, then the previous one while a rotation is under way."""
     return [s for s in (_config("SHOPIFY_API_SECRET"), _config("SHOPIFY_API_SECRET_PREVIOUS")) if s]
 
 
@@ -71,7 +73,7 @@ def callback():
     if not expected:
         abort(400, "no install in progress in this browser: start again from /shopify/install")
     try:
-        shop = oauth.verify_callback_query(params=request.args.to_dict(flat=False), secret=_secrets(),
+        shop = oauth.verify_callback_query(params=request.args.to_dict(flat=False), secret=app_secrets(),
                                            expected_state=expected["state"])
     except oauth.InvalidCallback as exc:
         log.warning("Shopify callback rejected: %s", exc)
@@ -99,7 +101,7 @@ def _embedded_store(session_token: str | None = None) -> Store:
     authorization = f"Bearer {session_token}" if session_token else request.headers.get("Authorization")
     try:
         shop = oauth.decode_session_token(authorization=authorization, api_key=_config("SHOPIFY_API_KEY"),
-                                          secret=_secrets())
+                                          secret=app_secrets())
     except oauth.InvalidSessionToken:
         abort(401)
     db = db_session()
@@ -141,7 +143,7 @@ def api_overview():
     by_state = dict(db.execute(select(OutboxItem.state, func.count()).where(
         OutboxItem.store_id == store.id, OutboxItem.destination == "esp").group_by(OutboxItem.state)).all())
     return jsonify(shop=store.domain, store_id=store.id, status=store.status, shipments=by_status, events=by_state,
-                   writeback=store.setting("shopify_writeback", True) is not False)
+                   writeback=writeback.writeback_enabled(store))
 
 
 @bp.post("/api/settings")
@@ -152,6 +154,6 @@ def api_settings():
     if not isinstance(data.get("shopify_writeback"), bool):
         abort(400, "shopify_writeback must be true or false")
     db = db_session()
-    store.settings = {**(store.settings or {}), "shopify_writeback": data["shopify_writeback"]}
+    store_settings.save(store, {writeback.SETTING: data["shopify_writeback"]})
     db.commit()
     return jsonify(writeback=data["shopify_writeback"])

@@ -18,7 +18,8 @@ from app.models import InboxItem, Store
 from app.models.inbox import InboxState
 from app.services.inbox import MAX_TOPIC, bounded_key, store_delivery_kwargs
 from app.services.inbox_writer import InboxWriter
-from app.web import runtime
+from app.web import read_body, runtime
+from app.web.shopify import app_secrets
 from integrations.stores.shopify.webhooks import read_delivery_headers, verify_webhook_hmac
 
 bp = Blueprint("shopify_webhooks", __name__)
@@ -113,23 +114,13 @@ def _plain(status: int, text: str = "") -> Response:
     return Response(text, status=status, mimetype="text/plain")
 
 
-def _read_body() -> bytes | None:
-    """The raw body, or None when it is over the limit (checked on the header and on what is actually read)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        return None
-    body = request.stream.read(MAX_BODY + 1)
-    return None if len(body) > MAX_BODY else body
-
-
 @bp.post("/webhooks/shopify")
 def receive():
-    body = _read_body()
+    body = read_body(MAX_BODY)
     if body is None:
         return _plain(413, "payload too large")
-    config = current_app.config
     delivery = read_delivery_headers(request.headers)
-    if not verify_webhook_hmac(body=body, header=delivery.hmac,
-                               secrets=[config.get("SHOPIFY_API_SECRET") or "", config.get("SHOPIFY_API_SECRET_PREVIOUS") or ""]):
+    if not verify_webhook_hmac(body=body, header=delivery.hmac, secrets=app_secrets()):
         return _plain(401, "bad signature")
     try:
         if not isinstance(json.loads(body), dict):

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from app.models import Store
 from app.models.store import StoreStatus
 from app.services.inbox import store_delivery, store_delivery_kwargs
+from app.services import store_settings
 from app.services.woocommerce_connect import (COMPLETE_SETTING, NOTES_SETTING, PLATFORM, accept_key_grant,
                                               connect_store, grant_outcome, site_from_input, start_key_grant)
-from app.web import db_session, runtime
-from app.web.access import require_store
+from app.services.woocommerce_writeback import complete_enabled, notes_enabled
+from app.web import db_session, read_body, runtime
+from app.web.access import store_from_args
 from app.web.csrf import check_csrf
 from integrations.stores.woocommerce import webhooks
 from integrations.stores.woocommerce.site import ConnectError, domain_of
@@ -88,20 +90,18 @@ def key_return():
 @login_required
 def settings():
     db = db_session()
-    store = require_store(db, request.args.get("store", type=int))
+    store = store_from_args(db)
     if store.platform != PLATFORM:
         abort(404)
     if request.method == "POST":
         check_csrf()
-        values = dict(store.settings or {})
-        values[NOTES_SETTING] = request.form.get("notes") == "on"
-        values[COMPLETE_SETTING] = request.form.get("complete") == "on"
-        store.settings = values
+        store_settings.save(store, {NOTES_SETTING: request.form.get("notes") == "on",
+                                    COMPLETE_SETTING: request.form.get("complete") == "on"})
         db.commit()
         flash("Write-back settings saved.")
         return redirect(url_for("woocommerce.settings", store=store.id))
-    return render_template("woocommerce/settings.html", store=store, notes=store.setting(NOTES_SETTING, True) is not False,
-                           complete=store.setting(COMPLETE_SETTING, False) is True)
+    return render_template("woocommerce/settings.html", store=store, notes=notes_enabled(store),
+                           complete=complete_enabled(store))
 
 
 def _store_for_source(source: str) -> Store | None:
@@ -118,11 +118,8 @@ def _store_for_source(source: str) -> Store | None:
 @bp.post("/webhooks/woocommerce")
 def receive_webhook():
     """Store first, answer fast: WooCommerce never retries and disables a webhook after repeated failures."""
-    limit = int(runtime().config["WOOCOMMERCE_WEBHOOK_MAX_BYTES"])
-    if request.content_length is not None and request.content_length > limit:
-        return "payload too large", 413
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
+    body = read_body(int(runtime().config["WOOCOMMERCE_WEBHOOK_MAX_BYTES"]))
+    if body is None:
         return "payload too large", 413
     headers = request.headers
     if webhooks.is_ping(body, headers):
@@ -146,7 +143,7 @@ def receive_webhook():
     if not isinstance(data, dict) or data.get("id") in (None, ""):
         return "body is not an order", 400
     db = db_session()
-    store_delivery(db, source=PLATFORM, topic=topic, dedupe_key=f"{store.id}:{webhooks.dedupe_key(body, topic=topic)}",
+    store_delivery(db, source=PLATFORM, topic=topic, dedupe_key=f"{store.id}:{webhooks.dedupe_key(body, topic=topic, data=data)}",
                    body=body, headers=store_delivery_kwargs(headers), store_id=store.id, now=runtime().clock())
     db.commit()
     return "", 200

@@ -8,7 +8,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 
 import requests
@@ -16,6 +15,7 @@ import requests.adapters
 
 from integrations.carriers.base import OpenGate, RequestGate
 from integrations.errors import PermanentError, RetryableError
+from integrations.http_headers import parse_retry_after  # also re-exported: callers import it from here
 
 logger = logging.getLogger(__name__)
 
@@ -76,20 +76,6 @@ class HttpResponse:
         if self.looks_like_html:
             return f"HTTP {self.status} with an HTML page"
         return f"HTTP {self.status}: {self.text[:160].strip()}"
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
 
 
 POOL_SIZE = 32  # connections kept per carrier host: the poller asks one carrier from many threads at once

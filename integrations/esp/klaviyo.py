@@ -5,8 +5,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import urllib3
@@ -19,7 +18,9 @@ from pydantic import ValidationError
 from integrations.errors import PermanentError, RetryableError
 from integrations.esp.base import EspEvent, Profile, SendOutcome
 from integrations.esp.jsonsafe import json_safe, utc_iso
+from integrations.esp.klaviyo_oauth import DEFAULT_SCOPES as REQUIRED_SCOPES
 from integrations.esp.phone import to_e164
+from integrations.http_headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ DEFAULT_BASE_URL = "https://a.klaviyo.com"
 # The API revision the installed klaviyo-api (25.0.0) models are generated for. Sent on every request; bump it only
 # together with the SDK (a test checks they agree).
 REVISION = "2026-10-15"
-REQUIRED_SCOPES: tuple[str, ...] = ("accounts:read", "events:write")
 MAX_BULK_EVENTS = 1000  # documented limit of POST /api/event-bulk-create-jobs
 MAX_BULK_PAYLOAD_BYTES = 5 * 1024 * 1024  # documented limit of the same endpoint
 _BULK_PAYLOAD_BUDGET = MAX_BULK_PAYLOAD_BYTES - 512 * 1024  # head-room for the envelope and JSON spacing
@@ -106,6 +106,7 @@ class KlaviyoEsp:
     def send(self, *, events: Sequence[EspEvent]) -> list[SendOutcome]:
         outcomes: dict[str, SendOutcome] = {}
         ready: list[EspEvent] = []
+        profiles: dict[str, dict[str, Any]] = {}  # Klaviyo profile attributes per unique_id, built once
         seen: set[str] = set()
         for event in events:
             # Klaviyo fails a whole bulk request when a unique_id repeats in it; the second copy shares the outcome.
@@ -113,16 +114,16 @@ class KlaviyoEsp:
                 continue
             seen.add(event.unique_id)
             try:
-                _check_event(event)
+                profiles[event.unique_id] = _checked_profile(event)
             except InvalidEvent as exc:
                 log.warning("klaviyo event %s not sendable: %s", event.unique_id, exc)
                 outcomes[event.unique_id] = _failed(event, str(exc))
                 continue
             ready.append(event)
         if len(ready) == 1:
-            self._send_one(ready[0], outcomes)
+            self._send_one(ready[0], profiles[ready[0].unique_id], outcomes)
         elif ready:
-            entries = {event.unique_id: bulk_entry(event) for event in ready}
+            entries = {event.unique_id: bulk_entry(event, profiles[event.unique_id]) for event in ready}
             stop: SendOutcome | None = None
             for chunk in _chunks(ready, entries):
                 if stop is not None:
@@ -141,9 +142,9 @@ class KlaviyoEsp:
         if self._gate is not None:
             self._gate(endpoint)
 
-    def _send_one(self, event: EspEvent, outcomes: dict[str, SendOutcome]) -> None:
+    def _send_one(self, event: EspEvent, profile: dict[str, Any], outcomes: dict[str, SendOutcome]) -> None:
         try:
-            body = EventCreateQueryV2.model_validate(create_event_body(event))
+            body = EventCreateQueryV2.model_validate(create_event_body(event, profile))
         except (ValidationError, InvalidEvent) as exc:
             outcomes[event.unique_id] = _failed(event, f"invalid event: {exc}")
             return
@@ -167,7 +168,7 @@ class KlaviyoEsp:
     ) -> None:
         if len(events) == 1:
             # One event left: the single endpoint gives its exact error and does not need a job.
-            self._send_one(events[0], outcomes)
+            self._send_one(events[0], _entry_profile(entries[events[0].unique_id]), outcomes)
             return
         body = bulk_job_body([entries[event.unique_id] for event in events])
         try:
@@ -247,23 +248,28 @@ _BULK_RESPONSE_TYPES: dict[str, str | None] = {"202": None, "4XX": "GetAccounts4
 # --- request bodies (Klaviyo JSON:API) ----------------------------------------------------------------------------
 
 
-def create_event_body(event: EspEvent) -> dict[str, Any]:
-    """The body of POST /api/events for one event."""
+def create_event_body(event: EspEvent, profile: dict[str, Any]) -> dict[str, Any]:
+    """The body of POST /api/events for one event; `profile` comes from `_checked_profile`."""
     attributes = _event_attributes(event)
-    attributes["profile"] = {"data": {"type": "profile", "attributes": _profile_attributes(event.profile)}}
+    attributes["profile"] = {"data": {"type": "profile", "attributes": profile}}
     return {"data": {"type": "event", "attributes": attributes}}
 
 
-def bulk_entry(event: EspEvent) -> dict[str, Any]:
+def bulk_entry(event: EspEvent, profile: dict[str, Any]) -> dict[str, Any]:
     """One entry of a bulk create job. One event per entry, so an error pointer names exactly one event."""
     return {
         "type": "event-bulk-create",
         "attributes": {
             "backfill": event.backfill,
-            "profile": {"data": {"type": "profile", "attributes": _profile_attributes(event.profile)}},
+            "profile": {"data": {"type": "profile", "attributes": profile}},
             "events": {"data": [{"type": "event", "attributes": _event_attributes(event)}]},
         },
     }
+
+
+def _entry_profile(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The profile attributes inside a `bulk_entry`, to send its event on its own."""
+    return entry["attributes"]["profile"]["data"]["attributes"]
 
 
 def bulk_job_body(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -323,14 +329,16 @@ def _profile_attributes(profile: Profile) -> dict[str, Any]:
     return attributes
 
 
-def _check_event(event: EspEvent) -> None:
-    identifiers = _profile_attributes(event.profile)  # after dropping a phone number Klaviyo could not read
-    if not any(identifiers.get(key) for key in ("email", "phone_number", "external_id")):
+def _checked_profile(event: EspEvent) -> dict[str, Any]:
+    """The event's profile attributes for Klaviyo; raises InvalidEvent when Klaviyo would refuse the event."""
+    profile = _profile_attributes(event.profile)  # after dropping a phone number Klaviyo could not read
+    if not any(profile.get(key) for key in ("email", "phone_number", "external_id")):
         raise InvalidEvent("the profile has no email, valid phone number or external_id; Klaviyo needs one of them")
     if not event.metric or len(event.metric) >= 128:
         raise InvalidEvent("the metric name must be 1 to 127 characters")
     if not isinstance(event.time, datetime):
         raise InvalidEvent("the event time is not a datetime")
+    return profile
 
 
 def _chunks(events: list[EspEvent], entries: Mapping[str, Mapping[str, Any]]) -> list[list[EspEvent]]:
@@ -368,7 +376,7 @@ def _outcome_for_error(event: EspEvent, exc: ApiException) -> SendOutcome:
     if status in (401, 403):
         return SendOutcome(unique_id=event.unique_id, auth_failed=True, error=_auth_message(status, detail))
     if status in _RETRY_STATUSES or status >= 500 or status == 0:
-        retry_after = _retry_after(exc.headers) if status == 429 else None
+        retry_after = parse_retry_after((exc.headers or {}).get("Retry-After")) if status == 429 else None
         return _retry(event, f"HTTP {status}: {detail}" if status else detail, retry_after)
     return _failed(event, detail)
 
@@ -378,23 +386,6 @@ def _auth_message(status: int, detail: str) -> str:
         return f"Klaviyo refused the credentials ({detail}); reconnect the account"
     return (f"Klaviyo denied access ({detail}); the key or app needs the scopes "
             f"{' and '.join(REQUIRED_SCOPES)}")
-
-
-def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    raw = (headers or {}).get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _errors(body: str | bytes | None) -> list[dict[str, Any]]:
@@ -481,7 +472,7 @@ def _get_account(client: KlaviyoAPI, *, timeout: float) -> KlaviyoAccount:
                 code="missing_scopes",
             ) from None
         if exc.status == 429 or (exc.status or 0) >= 500 or exc.status == 0:
-            retry_after = _retry_after(exc.headers) if exc.status == 429 else None
+            retry_after = parse_retry_after((exc.headers or {}).get("Retry-After")) if exc.status == 429 else None
             raise RetryableError(f"Klaviyo is unavailable (HTTP {exc.status}); try again shortly",
                                  retry_after=retry_after) from None
         raise PermanentError(f"Klaviyo rejected the check: {detail}", code="permanent") from None

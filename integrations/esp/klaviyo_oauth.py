@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import requests
 
 from integrations.errors import PermanentError, RetryableError
+from integrations.http_headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +140,8 @@ def _token_request(
     except requests.RequestException as exc:
         raise RetryableError(f"could not reach Klaviyo's token endpoint: {type(exc).__name__}") from None
     if response.status_code == 429 or response.status_code >= 500:
-        retry_after = response.headers.get("Retry-After")
         raise RetryableError(f"Klaviyo's token endpoint answered HTTP {response.status_code}",
-                             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
+                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
     try:
         answer = response.json()
     except ValueError:

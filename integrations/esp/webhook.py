@@ -17,12 +17,13 @@ import hmac
 import json
 import logging
 import time
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Sequence
 
 import requests
 
 from integrations.esp.base import EspEvent, SendOutcome
 from integrations.esp.jsonsafe import json_safe, utc_iso
+from integrations.http_headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -133,18 +134,11 @@ def _outcome(event: EspEvent, response: requests.Response) -> SendOutcome:
     reason = f"HTTP {status}: {response.text[:200].strip()}".strip().rstrip(":")
     log.warning("webhook receiver answered %s for %s", status, event.unique_id)
     if status == 429:
-        return SendOutcome(unique_id=event.unique_id, retry_after=_retry_after(response.headers), error=reason)
+        return SendOutcome(unique_id=event.unique_id, retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                           error=reason)
     if status >= 500 or status == 408:
         return SendOutcome(unique_id=event.unique_id, error=reason)
     if status in (401, 403):
         # The receiver refused the signature or credentials: pause the connection, the merchant has to fix it.
         return SendOutcome(unique_id=event.unique_id, auth_failed=True, error=reason)
     return SendOutcome(unique_id=event.unique_id, permanent=True, error=reason)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("Retry-After")
-    try:
-        return max(0.0, float(raw)) if raw is not None else None
-    except ValueError:
-        return None

@@ -201,3 +201,16 @@ def test_another_stores_pages_are_404(client, session, clock):
     token = csrf_from(client.get(f"/settings?store={sandbox.id}").get_data(as_text=True))
     assert client.post("/settings", data={"store": other.id, "csrf_token": token}).status_code == 404
     assert session.scalar(select(Store.settings).where(Store.id == other.id)) in ({}, None)
+
+
+def test_a_store_that_lost_the_app_links_to_its_platforms_way_back_in(client, session):
+    shop = make_store(session, domain="lapsed.myshopify.com", platform="shopify")
+    woo = make_store(session, domain="woo.example", platform="woocommerce")
+    shop.status = woo.status = "uninstalled"
+    session.commit()
+    with client.session_transaction() as browser:
+        browser["store_ids"] = [shop.id, woo.id]
+    step = _step(client.get(f"/?store={shop.id}").get_data(as_text=True), "store")
+    assert "Reinstall the app" in step and "/shopify/install?" in step and "shop=lapsed.myshopify.com" in step
+    step = _step(client.get(f"/?store={woo.id}").get_data(as_text=True), "store")
+    assert "Reconnect the store" in step and "/woocommerce/connect?" in step

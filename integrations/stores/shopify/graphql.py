@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping
 import requests
 
 from integrations.errors import PermanentError, RetryableError
+from integrations.http_headers import parse_retry_after
 from integrations.stores.shopify.oauth import DEFAULT_BASE_URL_TEMPLATE, admin_url
 
 logger = logging.getLogger(__name__)
@@ -160,6 +161,14 @@ class ShopifyGraphQL:
         logger.info("Shopify %s %s; retrying in %.2fs", self.shop, why, wait)
         self._sleep(wait)
 
+    def _server_pause(self, failures: int, why: str, cause: BaseException | None = None) -> int:
+        """Count one more server-side failure: back off and return the new count, or raise once retries are spent."""
+        failures += 1
+        if failures > self.policy.server_retries:
+            raise RetryableError(f"Shopify {self.shop} {why}") from cause
+        self._sleep(self.policy.backoff_for(failures))
+        return failures
+
     # -- public ------------------------------------------------------------------------------------------
 
     def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -174,25 +183,16 @@ class ShopifyGraphQL:
             try:
                 response = self._request(payload)
             except (requests.Timeout, requests.ConnectionError) as exc:
-                failures += 1
-                if failures > self.policy.server_retries:
-                    raise RetryableError(f"Shopify {self.shop} unreachable: {type(exc).__name__}") from exc
-                self._sleep(self.policy.backoff_for(failures))
+                failures = self._server_pause(failures, f"unreachable: {type(exc).__name__}", exc)
                 continue
             status = response.status_code
             if status == 429:
                 throttled += 1
-                try:
-                    wait = float(response.headers.get("Retry-After") or 1.0)
-                except ValueError:
-                    wait = 1.0
-                self._throttle_pause(throttled, wait, "answered 429")
+                wait = parse_retry_after(response.headers.get("Retry-After"))
+                self._throttle_pause(throttled, 1.0 if wait is None else wait, "answered 429")  # no hint: a second
                 continue
             if status >= 500:
-                failures += 1
-                if failures > self.policy.server_retries:
-                    raise RetryableError(f"Shopify {self.shop} answered {status}")
-                self._sleep(self.policy.backoff_for(failures))
+                failures = self._server_pause(failures, f"answered {status}")
                 continue
             if status == 401:
                 # Expired or revoked token: refreshing (or reinstalling) is the app's call, not a retry.
@@ -211,10 +211,7 @@ class ShopifyGraphQL:
             except ValueError:
                 body = None
             if not isinstance(body, Mapping):
-                failures += 1
-                if failures > self.policy.server_retries:
-                    raise RetryableError(f"Shopify {self.shop} answered 200 without a JSON object")
-                self._sleep(self.policy.backoff_for(failures))
+                failures = self._server_pause(failures, "answered 200 without a JSON object")
                 continue
             cost = QueryCost.from_extensions(body.get("extensions"))
             self._note_cost(query, cost)
@@ -226,10 +223,7 @@ class ShopifyGraphQL:
                     self._throttle_pause(throttled, cost.wait_for() if cost else 1.0, "throttled the query")
                     continue
                 if "INTERNAL_SERVER_ERROR" in codes:
-                    failures += 1
-                    if failures > self.policy.server_retries:
-                        raise RetryableError(f"Shopify {self.shop} internal error: {_error_text(errors)}")
-                    self._sleep(self.policy.backoff_for(failures))
+                    failures = self._server_pause(failures, f"internal error: {_error_text(errors)}")
                     continue
                 if "ACCESS_DENIED" in codes:
                     raise PermanentError(f"Shopify {self.shop} denied access: {_error_text(errors)}",

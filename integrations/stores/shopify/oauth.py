@@ -17,6 +17,7 @@ from shopify import session_token as shopify_session_token
 from shopify.utils import shop_url
 
 from integrations.errors import PermanentError, RetryableError
+from integrations.http_headers import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +219,8 @@ def _post_token(*, shop: str, body: dict[str, str], grant: str, timeout: float,
         raise RetryableError(f"Shopify {grant} connection failed for {clean}") from exc
     status = response.status_code
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After")
         raise RetryableError(f"Shopify {grant} answered {status} for {clean}",
-                             retry_after=float(retry_after) if retry_after else None)
+                             retry_after=parse_retry_after(response.headers.get("Retry-After")))
     try:
         payload = response.json()
     except ValueError:

@@ -1,7 +1,7 @@
 """Map Shopify's REST-shaped JSON (webhook bodies) to the store contract's dataclasses. Pure, no I/O."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from integrations.stores.base import Address, LineItem, StoreFulfillment, StoreOrder
 from integrations.stores.shopify.values import (
@@ -43,13 +43,33 @@ def parse_line_item(data: Any) -> LineItem:
     )
 
 
-def fulfillment_parcels(data: Any) -> list[StoreFulfillment]:
-    """One StoreFulfillment per tracking number of a REST fulfillment.
+class Tracking(NamedTuple):
+    """One parcel's tracking as a fulfillment lists it; number None for a fulfillment without one."""
 
-    Shopify lets one fulfillment carry several tracking numbers (a multi-parcel shipment). The first keeps the
-    fulfillment's own id; further ones get "<id>.<n>" so each parcel has a stable id of its own. Use
-    `fulfillment_id_of()` to get the Shopify id back (for write-back). A fulfillment without a number still
-    yields one entry (tracking_number None): the order has shipped, the number may follow in an update.
+    number: str | None
+    url: str | None
+    carrier: str | None
+
+
+def split_parcels(base_id: str, tracking: Sequence[Tracking], **common: Any) -> list[StoreFulfillment]:
+    """One StoreFulfillment per tracking entry of one Shopify fulfillment (REST and GraphQL alike).
+
+    The first keeps the fulfillment's own id; further ones get "<id>.<n>" so each parcel has a stable id of its
+    own, the same whichever way the fulfillment arrived. `fulfillment_id_of()` gives the Shopify id back.
+    """
+    return [
+        StoreFulfillment(external_id=base_id if i == 0 else f"{base_id}.{i + 1}", tracking_number=entry.number,
+                         tracking_url=entry.url, carrier_name=entry.carrier, **common)
+        for i, entry in enumerate(tracking)
+    ]
+
+
+def fulfillment_parcels(data: Any) -> list[StoreFulfillment]:
+    """One StoreFulfillment per tracking number of a REST fulfillment (see `split_parcels` for the ids).
+
+    Shopify lets one fulfillment carry several tracking numbers (a multi-parcel shipment). A fulfillment without
+    a number still yields one entry (tracking_number None): the order has shipped, the number may follow in an
+    update.
     """
     ful = _mapping(data, "fulfillment")
     base_id = legacy_id(ful["id"])
@@ -64,25 +84,13 @@ def fulfillment_parcels(data: Any) -> list[StoreFulfillment]:
         for li in _list(ful.get("line_items"), "fulfillment line_items")
     )
     created_at = parse_datetime(ful.get("created_at") or ful.get("updated_at"))
-    common = {
-        "carrier_name": blank_to_none(ful.get("tracking_company")),
-        "created_at": created_at,
-        "line_item_ids": line_item_ids,
-        "status": blank_to_none(ful.get("status")),
-    }
-    if not numbers:
-        return [StoreFulfillment(external_id=base_id, tracking_number=None,
-                                 tracking_url=urls[0] if urls else None, **common)]
-    return [
-        StoreFulfillment(
-            external_id=base_id if i == 0 else f"{base_id}.{i + 1}",
-            tracking_number=number,
-            # tracking_urls pairs with tracking_numbers by position when both are complete.
-            tracking_url=urls[i] if i < len(urls) else None,
-            **common,
-        )
-        for i, number in enumerate(numbers)
-    ]
+    carrier = blank_to_none(ful.get("tracking_company"))
+    # tracking_urls pairs with tracking_numbers by position when both are complete; without numbers the one
+    # untracked parcel still keeps the first URL.
+    tracking = [Tracking(number, urls[i] if i < len(urls) else None, carrier)
+                for i, number in enumerate(numbers or [None])]
+    return split_parcels(base_id, tracking, created_at=created_at, line_item_ids=line_item_ids,
+                         status=blank_to_none(ful.get("status")))
 
 
 def fulfillment_id_of(external_id: str) -> str:

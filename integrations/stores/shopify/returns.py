@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from integrations.stores.base import StoreFulfillment, WebhookChange
-from integrations.stores.shopify.values import blank_to_none, legacy_id, optional_datetime
+from integrations.stores.shopify.values import blank_to_none, connection_nodes, legacy_id, optional_datetime
 
 # Subscribe to these (scope `read_returns`). A return's tracking number arrives with
 # reverse_deliveries/attach_deliverable; returns/* say which order and items a return belongs to.
@@ -110,18 +110,14 @@ def parse_return_webhook(*, topic: str, body: bytes | Mapping[str, Any], receive
     raise ValueError(f"not a returns topic: {topic}")
 
 
-def _nodes(connection: Any) -> list[Any]:
-    return [n for n in ((connection or {}).get("nodes") or []) if isinstance(n, Mapping)]
-
-
 def parse_return_node(node: Mapping[str, Any], *, received_at: datetime) -> ReturnChange:
     """A `Return` from RETURN_QUERY (or an order's `returns` connection) with all of its tracked parcels."""
     try:
         line_item_ids = tuple(legacy_id(n["fulfillmentLineItem"]["lineItem"]["id"])
-                              for n in _nodes(node.get("returnLineItems")) if n.get("fulfillmentLineItem"))
+                              for n in connection_nodes(node.get("returnLineItems")) if n.get("fulfillmentLineItem"))
         parcels = []
-        for rfo in _nodes(node.get("reverseFulfillmentOrders")):
-            for delivery in _nodes(rfo.get("reverseDeliveries")):
+        for rfo in connection_nodes(node.get("reverseFulfillmentOrders")):
+            for delivery in connection_nodes(rfo.get("reverseDeliveries")):
                 deliverable = delivery.get("deliverable") or {}
                 tracking = deliverable.get("tracking") or {}
                 parcel = _parcel(delivery_id=delivery["id"], number=tracking.get("number"), url=tracking.get("url"),

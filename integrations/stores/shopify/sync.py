@@ -8,8 +8,10 @@ from typing import Any, Iterator, Mapping
 from integrations.errors import PermanentError
 from integrations.stores.base import Address, LineItem, StoreFulfillment, StoreOrder
 from integrations.stores.shopify.graphql import ShopifyGraphQL
+from integrations.stores.shopify.rest import Tracking, split_parcels
 from integrations.stores.shopify.values import (
     blank_to_none,
+    connection_nodes,
     isoformat_utc,
     legacy_id,
     optional_datetime,
@@ -98,17 +100,6 @@ def _money(value: Any) -> Any:
     return None
 
 
-def _nodes(connection: Any) -> list[Any]:
-    if isinstance(connection, Mapping):
-        nodes = connection.get("nodes")
-        if nodes is None and isinstance(connection.get("edges"), list):
-            nodes = [edge.get("node") for edge in connection["edges"]]
-        return [n for n in nodes or [] if isinstance(n, Mapping)]
-    if isinstance(connection, list):
-        return [n for n in connection if isinstance(n, Mapping)]
-    return []
-
-
 def _line_item(node: Mapping[str, Any]) -> LineItem:
     image = node.get("image") if isinstance(node.get("image"), Mapping) else {}
     product = node.get("product") if isinstance(node.get("product"), Mapping) else {}
@@ -130,27 +121,15 @@ def _fulfillment_parcels(node: Mapping[str, Any]) -> list[StoreFulfillment]:
     base_id = legacy_id(node["id"])
     infos = [t for t in node.get("trackingInfo") or [] if isinstance(t, Mapping) and t.get("number")]
     line_item_ids = tuple(
-        legacy_id(n["lineItem"]["id"]) for n in _nodes(node.get("fulfillmentLineItems"))
+        legacy_id(n["lineItem"]["id"]) for n in connection_nodes(node.get("fulfillmentLineItems"))
         if isinstance(n.get("lineItem"), Mapping)
     )
-    common = {
-        "created_at": parse_datetime(node.get("createdAt") or node.get("updatedAt")),
-        "line_item_ids": line_item_ids,
-        # GraphQL says SUCCESS/CANCELLED/...; lower-case to match the REST webhook's "success"/"cancelled".
-        "status": str(node["status"]).lower() if node.get("status") else None,
-    }
-    if not infos:
-        return [StoreFulfillment(external_id=base_id, tracking_number=None, carrier_name=None, **common)]
-    return [
-        StoreFulfillment(
-            external_id=base_id if i == 0 else f"{base_id}.{i + 1}",
-            tracking_number=str(info["number"]),
-            carrier_name=blank_to_none(info.get("company")),
-            tracking_url=blank_to_none(info.get("url")),
-            **common,
-        )
-        for i, info in enumerate(infos)
-    ]
+    created_at = parse_datetime(node.get("createdAt") or node.get("updatedAt"))
+    tracking = [Tracking(str(info["number"]), blank_to_none(info.get("url")), blank_to_none(info.get("company")))
+                for info in infos] or [Tracking(None, None, None)]
+    # GraphQL says SUCCESS/CANCELLED/...; lower-case to match the REST webhook's "success"/"cancelled".
+    status = str(node["status"]).lower() if node.get("status") else None
+    return split_parcels(base_id, tracking, created_at=created_at, line_item_ids=line_item_ids, status=status)
 
 
 def parse_graphql_order(node: Mapping[str, Any]) -> StoreOrder:
@@ -174,8 +153,8 @@ def parse_graphql_order(node: Mapping[str, Any]) -> StoreOrder:
         updated_at=optional_datetime(node.get("updatedAt")) or created_at,
         currency=str(currency or ""),
         total=parse_money(_money(total)),
-        line_items=tuple(_line_item(n) for n in _nodes(line_items)),
-        fulfillments=tuple(p for f in _nodes(node.get("fulfillments")) for p in _fulfillment_parcels(f)),
+        line_items=tuple(_line_item(n) for n in connection_nodes(line_items)),
+        fulfillments=tuple(p for f in connection_nodes(node.get("fulfillments")) for p in _fulfillment_parcels(f)),
         customer_id=legacy_id(customer["id"]) if customer.get("id") else None,
         email=blank_to_none(node.get("email")),
         phone=blank_to_none(node.get("phone")),
@@ -212,7 +191,7 @@ def fetch_orders(client: ShopifyGraphQL, *, updated_since: datetime | None = Non
         if not isinstance(connection, Mapping):
             raise PermanentError(f"Shopify {client.shop}: orders query answered without orders", code="bad_response")
         pages += 1
-        for node in _nodes(connection):
+        for node in connection_nodes(connection):
             try:
                 order = parse_graphql_order(node)
             except (KeyError, TypeError, ValueError) as exc:
@@ -231,7 +210,7 @@ def fetch_order(client: ShopifyGraphQL, *, external_id: str, include_customer: b
     wanted = legacy_id(external_id)
     data = client.execute(orders_query(include_customer=include_customer),
                           {"first": 1, "after": None, "query": f"id:{wanted}"})
-    for node in _nodes((data.get("orders") or {})):
+    for node in connection_nodes((data.get("orders") or {})):
         if legacy_id(node.get("id")) == wanted:
             return parse_graphql_order(node)
     return None

@@ -1,9 +1,11 @@
-"""Small value conversions shared by the Shopify modules: global ids, timestamps, money."""
+"""Small value conversions shared by the Shopify modules: global ids, timestamps, money, GraphQL connections."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Mapping
+
+# Timestamps and money read the same for every store; re-exported so Shopify modules import from one place.
+from integrations.stores.values import optional_datetime, parse_datetime, parse_money  # noqa: F401
 
 GID_PREFIX = "gid://shopify/"
 
@@ -31,29 +33,16 @@ def to_gid(resource: str, value: Any) -> str:
     return f"{GID_PREFIX}{resource}/{text}"
 
 
-def parse_datetime(value: Any) -> datetime:
-    """Shopify timestamps are ISO 8601 with an offset (REST) or `Z` (GraphQL); keep them aware."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"not a timestamp: {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        # Shopify never sends naive times; if one shows up, UTC is the least surprising reading.
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
-
-
-def optional_datetime(value: Any) -> datetime | None:
-    return parse_datetime(value) if value else None
-
-
-def parse_money(value: Any) -> Decimal:
-    """Prices arrive as strings ("199.00"); never go through float."""
-    if value is None or value == "":
-        return Decimal("0")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
+def connection_nodes(connection: Any) -> list[Any]:
+    """The objects of a GraphQL connection, whether it came as `nodes`, `edges { node }` or a plain list."""
+    if isinstance(connection, Mapping):
+        nodes = connection.get("nodes")
+        if nodes is None and isinstance(connection.get("edges"), list):
+            nodes = [edge.get("node") for edge in connection["edges"]]
+        return [n for n in nodes or [] if isinstance(n, Mapping)]
+    if isinstance(connection, list):
+        return [n for n in connection if isinstance(n, Mapping)]
+    return []
 
 
 def blank_to_none(value: Any) -> str | None:

@@ -1,10 +1,6 @@
 """Shopify webhooks: signature check, the topics we subscribe to, and turning a delivery into a WebhookChange."""
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -15,6 +11,7 @@ from integrations.stores.base import WebhookChange
 from integrations.stores.shopify.returns import RETURN_TOPICS, parse_return_webhook
 from integrations.stores.shopify.rest import fulfillment_parcels, parse_order
 from integrations.stores.shopify.values import blank_to_none, legacy_id
+from integrations.stores.signatures import matches_any
 
 logger = logging.getLogger(__name__)
 
@@ -44,23 +41,9 @@ HEADER_API_VERSION = "X-Shopify-API-Version"
 def verify_webhook_hmac(*, body: bytes, header: str | None, secrets: Sequence[str]) -> bool:
     """True when `header` is the base64 HMAC-SHA256 of the raw `body` under any of `secrets`.
 
-    Pass the current app secret first and the previous one during a secret rotation. The body must be the
-    bytes as received: re-serialized JSON never matches.
+    Pass the current app secret first and the previous one during a secret rotation.
     """
-    if not header:
-        return False
-    try:
-        given = base64.b64decode(header.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    matched = False
-    for secret in secrets:
-        if not secret:
-            continue
-        expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-        # No early exit: every secret is compared, so timing does not tell which one matched.
-        matched |= hmac.compare_digest(expected, given)
-    return matched
+    return matches_any(body=body, header=header, secrets=secrets)
 
 
 @dataclass(frozen=True)

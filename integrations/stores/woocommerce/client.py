@@ -9,6 +9,7 @@ import requests
 from woocommerce import API
 
 from integrations.errors import PermanentError, RetryableError
+from integrations.http_headers import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,6 @@ def error_from_response(response: requests.Response, *, url: str) -> Exception:
     code = str(body.get("code")) if isinstance(body, dict) and body.get("code") else f"http_{status}"
     message = str(body.get("message")) if isinstance(body, dict) and body.get("message") else response.reason
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After")
         return RetryableError(f"WooCommerce {url}: {status} {code}",
-                              retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
+                              retry_after=parse_retry_after(response.headers.get("Retry-After")))
     return WooCommerceError(f"WooCommerce {url}: {status} {code}: {message}"[:500], code=code, status=status)

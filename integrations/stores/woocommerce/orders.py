@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from integrations.stores.base import Address, LineItem, StoreFulfillment, StoreOrder
+from integrations.stores.values import parse_datetime, parse_money
 from integrations.stores.woocommerce.tracking import TrackingItem, items_from_meta
 
 CANCELLED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
@@ -20,19 +20,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
-
-
 def parse_gmt(value: Any) -> datetime | None:
-    """WooCommerce's `*_gmt` fields are UTC without an offset ("2017-03-22T19:28:08")."""
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """WooCommerce's `*_gmt` fields are UTC without an offset ("2017-03-22T19:28:08").
+
+    Not the shared `optional_datetime`: that one rejects non-string values, this one has always read any
+    non-empty value as text, and order parsing must not start failing on them.
+    """
+    return parse_datetime(str(value)) if value else None
 
 
 def _meta(meta_data: Iterable[Any], keys: Iterable[str]) -> str | None:
@@ -61,9 +55,9 @@ def _line_item(item: Mapping[str, Any]) -> LineItem:
     quantity = int(item.get("quantity") or 0)
     price = item.get("price")
     if price in (None, ""):  # older stores: derive the unit price from the line total
-        price = _money(item.get("subtotal")) / quantity if quantity else 0
+        price = parse_money(item.get("subtotal")) / quantity if quantity else 0
     return LineItem(external_id=str(item.get("id")), title=_text(item.get("name")) or "Item", quantity=quantity,
-                    price=_money(price), sku=_text(item.get("sku")), image_url=_text(image.get("src")),
+                    price=parse_money(price), sku=_text(item.get("sku")), image_url=_text(image.get("src")),
                     product_url=_text(item.get("permalink")), variant_title=_variant_title(item))
 
 
@@ -99,7 +93,8 @@ def parse_order(order: Mapping[str, Any], *, site_url: str = "",
     customer = order.get("customer_id")
     return StoreOrder(
         external_id=str(order["id"]), number=str(order.get("number") or order["id"]), placed_at=placed,
-        updated_at=updated, currency=str(order.get("currency") or "EUR").upper()[:3], total=_money(order.get("total")),
+        updated_at=updated, currency=str(order.get("currency") or "EUR").upper()[:3],
+        total=parse_money(order.get("total")),
         line_items=tuple(_line_item(li) for li in order.get("line_items") or () if isinstance(li, Mapping)),
         fulfillments=tuple(_fulfillment(item, fallback_time=fallback) for item in items),
         customer_id=str(customer) if customer not in (None, "", 0, "0") else None,

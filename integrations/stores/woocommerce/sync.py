@@ -27,8 +27,9 @@ def fetch_trackings(client: WooClient, *, order_id: str, namespace: str) -> list
 
 
 def _map(client: WooClient, raw: Mapping[str, Any], *, site_url: str, tracking_namespace: str | None) -> StoreOrder:
-    tracking = None
-    if tracking_namespace and raw.get("status") in SHIPPED_STATUSES and not items_from_meta(raw.get("meta_data") or []):
+    # Read the meta once and hand it to parse_order, which would otherwise read it again.
+    tracking = items_from_meta(raw.get("meta_data") or [])
+    if tracking_namespace and raw.get("status") in SHIPPED_STATUSES and not tracking:
         try:
             tracking = fetch_trackings(client, order_id=str(raw["id"]), namespace=tracking_namespace)
         except PermanentError as exc:  # plugin removed since connect, or the order has none: meta is all we have

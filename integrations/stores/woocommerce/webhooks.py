@@ -1,10 +1,7 @@
 """WooCommerce webhooks: the topics we register, signature check, the creation ping, dedupe keys, parsing."""
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -13,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from integrations.stores.base import WebhookChange
+# Re-exported: the web handler and tests check signatures through this module.
+from integrations.stores.signatures import decode_signature, sign, signature_matches  # noqa: F401
 from integrations.stores.woocommerce.client import WooClient
 from integrations.stores.woocommerce.orders import parse_order
 
@@ -32,40 +31,23 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def sign(body: bytes, secret: str) -> str:
-    """What WooCommerce sends in X-WC-Webhook-Signature: base64 of HMAC-SHA256(raw body, secret)."""
-    return base64.b64encode(hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()).decode()
-
-
-def decode_signature(header: str | None) -> bytes | None:
-    """The 32 signature bytes, or None when the header is missing or not a base64 SHA-256 digest."""
-    if not header:
-        return None
-    try:
-        raw = base64.b64decode(header.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if len(raw) == hashlib.sha256().digest_size else None
-
-
-def signature_matches(*, body: bytes, signature: bytes, secret: str) -> bool:
-    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return hmac.compare_digest(expected, signature)
-
-
 def is_ping(body: bytes, headers: Mapping[str, str]) -> bool:
     """The unsigned request WooCommerce sends when a webhook is saved: form body `webhook_id=<id>`."""
     return bool(_PING.match(body.strip())) and not headers.get(HEADER_SIGNATURE)
 
 
-def dedupe_key(body: bytes, *, topic: str) -> str:
-    """(order id, date_modified, body hash): the same order version delivered twice is stored once."""
+def dedupe_key(body: bytes, *, topic: str, data: Any = None) -> str:
+    """(order id, date_modified, body hash): the same order version delivered twice is stored once.
+
+    `data` is `body` already parsed as JSON, when the caller has it, so the body is not parsed twice.
+    """
     digest = hashlib.sha256(body).hexdigest()[:32]
-    try:
-        data: Any = json.loads(body)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
+    if data is None:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+    if isinstance(data, Mapping):
         return f"{data.get('id')}:{data.get('date_modified_gmt') or data.get('date_modified') or topic}:{digest}"
     return f"-:{topic}:{digest}"
 

@@ -11,7 +11,6 @@ from integrations.errors import PermanentError
 from integrations.status import CARRIER_DELAY_SUBSTATUS, ShipmentStatus
 from integrations.stores.base import StorePlatform
 from integrations.stores.shopify import ShopifyStore
-from integrations.stores.shopify.carriers import carrier_code
 from integrations.stores.shopify.graphql import ShopifyGraphQL
 from integrations.stores.shopify.subscriptions import list_webhooks, register_webhooks, topic_enum, topic_name
 from integrations.stores.shopify.sync import fetch_orders, search_query
@@ -170,17 +169,3 @@ def test_fulfillment_event_for_an_unknown_fulfillment_is_permanent(
 def test_canonical_status_to_fulfillment_event_status(status: ShipmentStatus, substatus: str | None,
                                                       expected: str | None) -> None:
     assert fulfillment_event_status(status, substatus=substatus) == expected
-
-
-# -- carriers --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("company,code", [
-    ("DHL Express", "dhl"), ("DHL eCommerce", "dhl"), ("Deutsche Post", "dhl_parcel_de"),
-    ("DHL Paket", "dhl_parcel_de"), ("DPD", "dpd"), ("UPS", "ups"), ("FedEx", "fedex"), ("USPS", "usps"),
-    ("GLS", "gls"), ("Hermes", "hermes"), ("Royal Mail", "royalmail"), ("Canada Post", "canadapost"),
-    ("La Poste", "laposte"), ("Colissimo", "laposte"), ("  dhl   EXPRESS ", "dhl"),
-    ("Acme Freight", None), ("", None), (None, None),
-])
-def test_tracking_company_to_carrier_code(company: str | None, code: str | None) -> None:
-    assert carrier_code(company) == code
